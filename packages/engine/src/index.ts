@@ -1,1 +1,14 @@
-export {};
+export { createEngine, Engine, EngineError, type Progress, type RunOptions } from './engine.js';
+export { resolveConfig, configHash, ConfigError, ConfigSchema, type Config, type ConfigInput, PIPELINES, CODECS } from './config.js';
+export { RunResultSchema, RESULT_SCHEMA, resultJsonSchema, type RunResult } from './result.js';
+export { VMSTAT, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
+export { prepareApplication, type AppTask, type AppControl } from './app.js';
+export { exposeControl } from './control.js';
+export { createCodec, type Codec } from './codec.js';
+export { Mm, createSharedMm, type SharedMm } from './mm.js';
+export { ZramStore, StoreResult } from './store.js';
+export { Reclaimer } from './reclaim.js';
+export { Kswapd } from './kswapd.js';
+export { AppPages, type AppStats } from './page-api.js';
+export { environment, type Environment } from './env.js';
+export type { PageApi, Workload, WorkloadContext } from '@zreclaim/workloads';

@@ -2,5 +2,8 @@ export * from './arena.js';
 export * from './counters.js';
 export * from './lock.js';
 export * from './page-table.js';
+export * from './ring.js';
 export * from './slot-table.js';
 export * from './zone.js';
+export * from './histogram.js';
+export * from './zspool.js';

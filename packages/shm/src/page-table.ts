@@ -115,6 +115,23 @@ export class PageTable {
     return next;
   }
 
+  /**
+   * End a hold: the caller owns the page (LOCKED or ISOLATED), so only WAITERS can change
+   * under it; retry the CAS until it lands. Throws if the page is not in a held state,
+   * which would be a bug in the caller.
+   */
+  release(page: number, to: PageState, setRef = false): void {
+    for (;;) {
+      const w = Atomics.load(this.words, page);
+      const from = w & STATE_MASK;
+      if (from !== S.LOCKED && from !== S.ISOLATED && from !== S.WRITEBACK) {
+        throw new Error(`page ${page}: release from ${STATE_NAMES[from]}, not a held state`);
+      }
+      if (!isLegal(from, to)) throw new Error(`page ${page}: illegal ${STATE_NAMES[from]} → ${STATE_NAMES[to]}`);
+      if (this.cas(page, w, to, setRef)) return;
+    }
+  }
+
   markReferenced(page: number): void {
     Atomics.or(this.words, page, REFERENCED);
   }

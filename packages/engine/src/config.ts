@@ -1,0 +1,204 @@
+/**
+ * The one config schema. The CLI, the API and (later) the gate all validate through
+ * `resolveConfig`, which gives either a complete config or one ConfigError naming the
+ * field, the value and the fix.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+const percent = z
+  .string()
+  .regex(/^\d+(\.\d+)?%$/, 'expected a number of pages or a percentage such as "50%"');
+
+const pagesOrPercent = z.union([z.number().int().positive(), percent]);
+
+const fraction = (what: string) =>
+  z.number().min(0, `${what} must be between 0 and 1`).max(1, `${what} must be between 0 and 1`);
+
+export const ContentSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('zero') }).strict(),
+  z.object({ kind: z.literal('same-filled') }).strict(),
+  z.object({ kind: z.literal('text') }).strict(),
+  z.object({ kind: z.literal('random') }).strict(),
+  z
+    .object({
+      kind: z.literal('mix'),
+      ratio: z.number().min(1, 'ratio must be ≥ 1 (1 means incompressible)').max(64),
+      same: fraction('same').default(0.1),
+      zero: fraction('zero').default(0),
+    })
+    .strict(),
+  z.object({ kind: z.literal('file'), path: z.string().min(1) }).strict(),
+]);
+
+export const UsememSchema = z
+  .object({
+    kind: z.literal('usemem'),
+    /** Share of each application's pages that is hot. */
+    hot: fraction('hot').default(0.2),
+    /** Share of accesses that go to the hot set. */
+    hotAccess: fraction('hotAccess').default(0.8),
+    /** Share of accesses that write (a new version of the page) rather than read. */
+    writeFraction: fraction('writeFraction').default(0.1),
+    /** Unmap every page at the end (usemem exits). */
+    unmap: z.boolean().default(true),
+  })
+  .strict();
+
+export const CustomWorkloadSchema = z
+  .object({
+    kind: z.literal('module'),
+    /** Path or file URL of an ES module whose default export is a Workload. */
+    module: z.string().min(1),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const WorkloadSchema = z.discriminatedUnion('kind', [UsememSchema, CustomWorkloadSchema]);
+
+export const PIPELINES = ['inline'] as const;
+export const CODECS = ['lz4'] as const;
+
+export const ConfigSchema = z
+  .object({
+    /** Pages in the arena: the applications' virtual memory. */
+    pages: z.number().int().min(64, 'pages must be ≥ 64').max(4_194_304, 'pages must be ≤ 4194304 (16 GiB of 4 KiB pages)').default(16_384),
+    pageSize: z
+      .number()
+      .int()
+      .refine((n) => n >= 512 && n <= 65_536 && (n & (n - 1)) === 0, 'pageSize must be a power of two from 512 to 65536')
+      .default(4096),
+    /** RAM budget (resident pages + compressed pool footprint), pages or a share of `pages`. */
+    ram: pagesOrPercent.default('50%'),
+    /** Watermarks as shares of the RAM budget, free pages: min ≤ low ≤ high. */
+    watermarks: z
+      .object({ min: fraction('min').default(0.01), low: fraction('low').default(0.03), high: fraction('high').default(0.06) })
+      .strict()
+      .default({ min: 0.01, low: 0.03, high: 0.06 }),
+    /** Application worker threads. */
+    apps: z.number().int().min(1, 'apps must be ≥ 1').max(64, 'apps must be ≤ 64').default(2),
+    workload: WorkloadSchema.default({ kind: 'usemem', hot: 0.2, hotAccess: 0.8, writeFraction: 0.1, unmap: true }),
+    content: ContentSchema.default({ kind: 'mix', ratio: 2.3, same: 0.1, zero: 0 }),
+    /** Seconds the applications run their access phase. */
+    duration: z.number().positive('duration must be > 0 seconds').max(86_400).default(10),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    pipeline: z.enum(PIPELINES).default('inline'),
+    codec: z.enum(CODECS).default('lz4'),
+    store: z
+      .object({
+        mode: z.enum(['zram']).default('zram'),
+        /** Compressed size above this share of a page makes a huge page (stored as is). */
+        hugeThreshold: z.number().gt(0).max(1).default(0.75),
+        /** zram mem_limit in pool pages; 0 = none. A store past it fails and the page stays resident. */
+        memLimit: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({ mode: 'zram', hugeThreshold: 0.75, memLimit: 0 }),
+    kswapd: z
+      .object({
+        /** false: no kswapd, every reclaim is direct (allocation stalls). */
+        enabled: z.boolean().default(true),
+        /** Pages kswapd reclaims before it yields the event loop. */
+        slice: z.number().int().min(1).max(4096).default(64),
+      })
+      .strict()
+      .default({ enabled: true, slice: 64 }),
+    /** Pages one direct reclaim tries to free (SWAP_CLUSTER_MAX). */
+    directReclaimBatch: z.number().int().min(1).max(1024).default(32),
+    /** Applications checksum every page they write and check it on every read. */
+    verify: z.boolean().default(true),
+    /** Overwrite a page's bytes once it is stored, so a fault that skipped the store shows. */
+    poison: z.boolean().default(true),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ContentConfig = z.output<typeof ContentSchema>;
+export type WorkloadConfig = z.output<typeof WorkloadSchema>;
+
+/** A validated config with every default filled in and the derived page counts. */
+export type Config = z.output<typeof ConfigSchema> & {
+  /** RAM budget in pages. */
+  ramPages: number;
+  /** Watermarks in free pages. */
+  wmark: { min: number; low: number; high: number };
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly why: string,
+  ) {
+    super(`config.${field}: ${why} (got ${show(value)})`);
+  }
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function at(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** Validate and complete a config; throws one ConfigError for the first problem. */
+export function resolveConfig(input: unknown = {}): Config {
+  const r = ConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue.path.map(String).join('.') || '(root)';
+    let why = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      return fail(field, issue.keys.join(', '), `unknown field${issue.keys.length > 1 ? 's' : ''}: remove ${issue.keys.join(', ')}`);
+    }
+    if (issue.code === 'invalid_value' || issue.code === 'invalid_union') why = `${why}`;
+    return fail(field, at(input, issue.path), why);
+  }
+  const c = r.data;
+  const ramPages = typeof c.ram === 'number' ? c.ram : Math.floor((c.pages * parseFloat(c.ram)) / 100);
+  if (ramPages < 32) fail('ram', c.ram, `the RAM budget is ${ramPages} pages; give at least 32`);
+  if (ramPages >= c.pages) {
+    fail('ram', c.ram, `the RAM budget (${ramPages} pages) must be smaller than the arena (${c.pages} pages), or nothing is ever reclaimed`);
+  }
+  const { min, low, high } = c.watermarks;
+  if (!(min <= low && low <= high)) {
+    fail('watermarks', c.watermarks, 'watermarks must satisfy min ≤ low ≤ high');
+  }
+  if (high >= 0.5) fail('watermarks.high', high, 'high must be below 0.5 of the RAM budget');
+  const wmark = {
+    min: Math.max(1, Math.round(ramPages * min)),
+    low: Math.max(2, Math.round(ramPages * low)),
+    high: Math.max(3, Math.round(ramPages * high)),
+  };
+  if (c.apps > c.pages / 16) fail('apps', c.apps, `each application needs at least 16 pages; with ${c.pages} pages use at most ${Math.floor(c.pages / 16)} apps`);
+  return { ...c, ramPages, wmark };
+}
+
+function fail(field: string, value: unknown, why: string): never {
+  throw new ConfigError(field, value, why);
+}
+
+/** Stable hash of a resolved config (results carry it so runs can be matched). */
+export function configHash(c: Config): string {
+  return createHash('sha256').update(canonical(c)).digest('hex').slice(0, 16);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

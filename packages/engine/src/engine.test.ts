@@ -1,0 +1,120 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, createEngine, type Engine, type RunResult, RunResultSchema } from './index.js';
+
+const engines: Engine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+});
+
+async function run(config: Parameters<typeof createEngine>[0]): Promise<RunResult> {
+  const engine = createEngine(config);
+  engines.push(engine);
+  return engine.run();
+}
+
+function expectCountersAddUp(r: RunResult): void {
+  const c = r.counters;
+  expect(r.checks.problems).toEqual([]);
+  expect(r.checks.counters_add_up).toBe(true);
+  expect(c.pswpout - c.pswpin - c.notify_free).toBe(r.checks.stored_pages);
+  expect(c.orig_data_size).toBe(r.checks.stored_pages * r.config.pageSize);
+  expect(r.mm_stat.mem_used_total).toBeGreaterThanOrEqual(r.mm_stat.compr_data_size);
+  expect(c.pgsteal_anon).toBe(c.pgsteal_kswapd + c.pgsteal_direct);
+}
+
+// Small arenas and short runs: this machine has 2 cores.
+const small = { pages: 2048, ram: '40%', duration: 1.2, seed: 7 } as const;
+
+describe('a reclaim run', () => {
+  for (const apps of [1, 2]) {
+    it(`loses and corrupts no page with ${apps} application(s), kswapd reclaiming and faults coming back`, async () => {
+      const r = await run({ ...small, apps, workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.5, writeFraction: 0.2, unmap: true } });
+      expect(RunResultSchema.safeParse(r).success).toBe(true);
+      expect(r.counters.pgsteal_kswapd).toBeGreaterThan(0);
+      expect(r.counters.pswpin).toBeGreaterThan(0);
+      expect(r.checks.verified).toBeGreaterThan(1000);
+      expect(r.checks.mismatches).toBe(0);
+      // Everything was unmapped at the end: the store is empty again.
+      expect(r.checks.stored_pages).toBe(0);
+      expect(r.counters.compr_data_size).toBe(0);
+      expectCountersAddUp(r);
+    });
+
+    it(`loses and corrupts no page with ${apps} application(s) when every reclaim is direct`, async () => {
+      const r = await run({ ...small, apps, kswapd: { enabled: false }, workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.5, writeFraction: 0.2, unmap: false } });
+      expect(r.counters.pgsteal_kswapd).toBe(0);
+      expect(r.counters.pgsteal_direct).toBeGreaterThan(0);
+      expect(r.counters.allocstall).toBeGreaterThan(0);
+      expect(r.latency.alloc_stall.count).toBe(r.counters.allocstall);
+      expect(r.counters.pswpin).toBeGreaterThan(0);
+      expect(r.checks.mismatches).toBe(0);
+      // Pages left mapped: the store still holds the cold ones and the gauges match it.
+      expect(r.checks.stored_pages).toBeGreaterThan(0);
+      expect(r.counters.compr_data_size).toBeLessThanOrEqual(r.counters.orig_data_size);
+      expectCountersAddUp(r);
+    });
+  }
+
+  it('a user workload module runs on the PageApi, and its own bytes come back intact', async () => {
+    const module = fileURLToPath(new URL('../dist/testing/writer-workload.js', import.meta.url));
+    const r = await run({ ...small, apps: 2, duration: 30, content: { kind: 'text' }, workload: { kind: 'module', module, params: { rounds: 2 } } });
+    expect(r.apps.map((a) => a.reads)).toEqual(r.apps.map((a) => a.pages * 2));
+    expect(r.counters.pswpin).toBeGreaterThan(0);
+    expect(r.checks.mismatches).toBe(0);
+    expectCountersAddUp(r);
+  });
+
+  it('same-filled pages store only their fill word and compressible pages compress', async () => {
+    const same = await run({ ...small, apps: 1, content: { kind: 'same-filled' }, workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.9, writeFraction: 0, unmap: false } });
+    expect(same.counters.same_pages).toBe(same.checks.stored_pages);
+    expect(same.counters.compr_data_size).toBe(0);
+    const text = await run({ ...small, apps: 1, content: { kind: 'text' }, workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.9, writeFraction: 0, unmap: false } });
+    expect(text.counters.compr_data_size).toBeLessThan(text.counters.orig_data_size);
+    expect(text.compression_ratio).toBeGreaterThan(1.2);
+    expectCountersAddUp(text);
+  });
+
+  it('a run can be aborted and still releases its workers and adds up', async () => {
+    const engine = createEngine({ ...small, apps: 1, duration: 60 });
+    engines.push(engine);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 800);
+    const t0 = performance.now();
+    const r = await engine.run(undefined, { signal: ac.signal });
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expectCountersAddUp(r);
+  });
+
+  it('reports progress with live application statistics while it runs', async () => {
+    const engine = createEngine({ ...small, apps: 2, duration: 1.5 });
+    engines.push(engine);
+    const seen: number[] = [];
+    await engine.run(undefined, { progressIntervalMs: 100, onProgress: (p) => seen.push(p.apps.reduce((s, a) => s + a.reads + a.writes, 0)) });
+    expect(seen.length).toBeGreaterThan(3);
+    expect(seen[seen.length - 1]).toBeGreaterThan(seen[0]);
+  });
+});
+
+describe('config', () => {
+  it('names the field, the value and the fix', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ram: '150%' }, /^config\.ram: .*smaller than the arena.*\(got "150%"\)/],
+      [{ pages: 12.5 }, /^config\.pages: .*\(got 12\.5\)/],
+      [{ pageSize: 3000 }, /^config\.pageSize: .*power of two.*\(got 3000\)/],
+      [{ watermarks: { min: 0.2, low: 0.1 } }, /^config\.watermarks: .*min ≤ low ≤ high/],
+      [{ bogus: 1 }, /^config\.\(root\): unknown field: remove bogus/],
+      [{ content: { kind: 'mix', ratio: 0.5 } }, /^config\.content\.ratio: /],
+    ];
+    for (const [input, re] of cases) {
+      let err: unknown;
+      try {
+        createEngine(input as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(input)).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(re);
+    }
+  });
+});

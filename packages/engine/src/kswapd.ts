@@ -1,0 +1,55 @@
+/**
+ * kswapd on the main thread. It sleeps (Atomics.waitAsync on the zone's wait word, so the
+ * event loop keeps running) until an allocator finds free memory under the low watermark,
+ * then reclaims in slices of `slice` pages until free memory is back above high, yielding
+ * the event loop between slices so progress output and control calls keep flowing.
+ */
+import type { Mm } from './mm.js';
+import type { Reclaimer } from './reclaim.js';
+
+const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export class Kswapd {
+  /** Wall time spent reclaiming (the main thread does nothing else meanwhile). */
+  busyMs = 0;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly mm: Mm,
+    private readonly reclaimer: Reclaimer,
+    private readonly slice: number,
+  ) {}
+
+  start(): void {
+    this.done ??= this.loop();
+  }
+
+  /** Resolves when the loop has seen zone.stop(). */
+  stopped(): Promise<void> {
+    return this.done ?? Promise.resolve();
+  }
+
+  private async loop(): Promise<void> {
+    const { mm } = this;
+    const zone = mm.zone;
+    while (!zone.stopped) {
+      zone.clearKswapdWake();
+      if (mm.freePages() > zone.wmarkLow) {
+        await zone.kswapdSleep(100);
+        continue;
+      }
+      mm.vm.inc(mm.ev.pageoutrun);
+      while (!zone.stopped && mm.freePages() < zone.wmarkHigh) {
+        const t0 = performance.now();
+        const n = this.reclaimer.shrink(this.slice, true);
+        this.busyMs += performance.now() - t0;
+        await yieldLoop();
+        if (n === 0) {
+          // Nothing reclaimable right now (all referenced or held): back off briefly.
+          await new Promise<void>((r) => setTimeout(r, 1));
+          break;
+        }
+      }
+    }
+  }
+}

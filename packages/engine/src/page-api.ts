@@ -1,0 +1,281 @@
+/**
+ * PageApi for one application thread: map, write, read and unmap its own pages of the
+ * arena, with the kernel's paths behind them — the allocator's watermark checks and direct
+ * reclaim (__alloc_pages_slowpath), the folio-lock wait on a page reclaim holds, and the
+ * swap-in fault (do_swap_page). Every page it writes is checksummed; every read checks it.
+ */
+import { PageState, STATE_MASK } from '@zreclaim/shm';
+import { pageChecksum, type ContentSource, type PageApi } from '@zreclaim/workloads';
+import type { Mm } from './mm.js';
+import type { Reclaimer } from './reclaim.js';
+import type { ZramStore } from './store.js';
+
+export interface AppStats {
+  appId: number;
+  pages: number;
+  maps: number;
+  unmaps: number;
+  reads: number;
+  writes: number;
+  /** Swap-ins this application took (pgmajfault from its accesses). */
+  faults: number;
+  /** Allocations that reclaimed directly. */
+  stalls: number;
+  /** Waits on a page reclaim held. */
+  writebackWaits: number;
+  /** Reads whose checksum was checked, and how many did not match. */
+  verified: number;
+  mismatches: number;
+  /** First mismatching pages (at most 8), for the report. */
+  mismatchPages: number[];
+}
+
+export interface AppPagesOptions {
+  appId: number;
+  /** First arena page of this application's share. */
+  base: number;
+  count: number;
+  verify: boolean;
+  directReclaimBatch: number;
+  durationMs: number;
+  seed: number;
+}
+
+/** mulberry32: small, fast, seeded. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class AppPages implements PageApi {
+  readonly appId: number;
+  readonly pages: number;
+  readonly pageSize: number;
+  readonly stats: AppStats;
+  readonly random: () => number;
+  private readonly base: number;
+  private readonly checksums: Uint32Array;
+  private readonly versions: Int32Array;
+  private readonly mapped: Uint8Array;
+  private readonly zeroSum: number;
+  private readonly wordsPerPage: number;
+  private startedAt = performance.now();
+  private lastYield = this.startedAt;
+  private stopRequested = false;
+
+  constructor(
+    private readonly mm: Mm,
+    private readonly reclaimer: Reclaimer,
+    private readonly store: ZramStore,
+    private readonly content: ContentSource,
+    private readonly opts: AppPagesOptions,
+  ) {
+    if (opts.appId < 1 || opts.appId > 127) throw new RangeError(`appId must be 1..127, got ${opts.appId}`);
+    this.appId = opts.appId;
+    this.base = opts.base;
+    this.pages = opts.count;
+    this.pageSize = mm.pageSize;
+    this.wordsPerPage = mm.pageSize >> 2;
+    this.checksums = new Uint32Array(opts.count);
+    this.versions = new Int32Array(opts.count);
+    this.mapped = new Uint8Array(opts.count);
+    this.zeroSum = pageChecksum(new Int32Array(this.wordsPerPage), 0, this.wordsPerPage);
+    this.random = prng(opts.seed);
+    this.stats = {
+      appId: opts.appId,
+      pages: opts.count,
+      maps: 0,
+      unmaps: 0,
+      reads: 0,
+      writes: 0,
+      faults: 0,
+      stalls: 0,
+      writebackWaits: 0,
+      verified: 0,
+      mismatches: 0,
+      mismatchPages: [],
+    };
+  }
+
+  /** Restart the access-phase clock (the worker calls it when the run starts). */
+  start(): void {
+    this.startedAt = performance.now();
+    this.lastYield = this.startedAt;
+  }
+
+  get elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  shouldStop(): boolean {
+    return this.stopRequested || this.mm.zone.stopped || this.elapsedMs >= this.opts.durationMs;
+  }
+
+  async checkpoint(): Promise<boolean> {
+    const now = performance.now();
+    if (now - this.lastYield >= 5) {
+      this.lastYield = now;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return !this.shouldStop();
+  }
+
+  isMapped(i: number): boolean {
+    return this.mapped[i] === 1;
+  }
+
+  map(i: number): void {
+    this.check(i);
+    const page = this.base + i;
+    if (this.mapped[i]) throw new Error(`app ${this.appId}: page ${i} is already mapped`);
+    this.allocate();
+    if (this.mm.pt.map(page, this.appId) < 0) {
+      this.mm.zone.addResident(-1);
+      throw new Error(`app ${this.appId}: page ${i} (arena page ${page}) is not UNMAPPED`);
+    }
+    const off = this.mm.arena.offset(page);
+    this.mm.arena.bytes.fill(0, off, off + this.pageSize);
+    this.checksums[i] = this.zeroSum;
+    this.mapped[i] = 1;
+    this.stats.maps++;
+    this.mm.pt.release(page, PageState.RESIDENT, true);
+  }
+
+  write(i: number, data?: Uint8Array): void {
+    const page = this.lock(i);
+    const off = this.mm.arena.offset(page);
+    if (data) {
+      if (data.length !== this.pageSize) {
+        this.mm.pt.release(page, PageState.RESIDENT, true);
+        throw new RangeError(`app ${this.appId}: write of ${data.length} bytes, a page is ${this.pageSize}`);
+      }
+      this.mm.arena.bytes.set(data, off);
+    } else {
+      this.content.fill(this.mm.arena.bytes, off, this.pageSize, page, ++this.versions[i]);
+    }
+    if (this.opts.verify) this.checksums[i] = pageChecksum(this.mm.arena.words, off >> 2, this.wordsPerPage);
+    this.stats.writes++;
+    this.mm.pt.release(page, PageState.RESIDENT, true);
+  }
+
+  read(i: number): void {
+    const page = this.lock(i);
+    if (this.opts.verify) {
+      const sum = pageChecksum(this.mm.arena.words, this.mm.arena.offset(page) >> 2, this.wordsPerPage);
+      this.stats.verified++;
+      if (sum !== this.checksums[i]) {
+        this.stats.mismatches++;
+        if (this.stats.mismatchPages.length < 8) this.stats.mismatchPages.push(i);
+      }
+    }
+    this.stats.reads++;
+    this.mm.pt.release(page, PageState.RESIDENT, true);
+  }
+
+  unmap(i: number): void {
+    this.check(i);
+    if (!this.mapped[i]) throw new Error(`app ${this.appId}: page ${i} is not mapped`);
+    const mm = this.mm;
+    const page = this.base + i;
+    const t0 = performance.now();
+    for (;;) {
+      const w = mm.pt.load(page);
+      const st = w & STATE_MASK;
+      if (st === PageState.RESIDENT) {
+        if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
+        mm.zone.addResident(-1);
+        break;
+      }
+      if (st === PageState.SWAPPED || st === PageState.SAME_FILLED) {
+        if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
+        // The page is ours and UNMAPPED: nobody else reads its slot any more.
+        this.store.freeSlot(page, st === PageState.SAME_FILLED);
+        mm.vm.inc(mm.ev.notify_free);
+        break;
+      }
+      this.waitHeld(page, w);
+    }
+    this.mapped[i] = 0;
+    this.stats.unmaps++;
+    mm.lat.get('unmap').record((performance.now() - t0) * 1e6);
+  }
+
+  /** Take the page LOCKED for an access, waiting for reclaim or faulting it in. */
+  private lock(i: number): number {
+    this.check(i);
+    if (!this.mapped[i]) throw new Error(`app ${this.appId}: page ${i} is not mapped`);
+    const mm = this.mm;
+    const page = this.base + i;
+    for (;;) {
+      const w = mm.pt.load(page);
+      const st = w & STATE_MASK;
+      if (st === PageState.RESIDENT) {
+        if (mm.pt.cas(page, w, PageState.LOCKED)) return page;
+        continue;
+      }
+      if (st === PageState.SWAPPED || st === PageState.SAME_FILLED) {
+        this.allocate();
+        if (!mm.pt.cas(page, w, PageState.LOCKED)) {
+          mm.zone.addResident(-1);
+          continue;
+        }
+        const t0 = performance.now();
+        this.store.swapIn(page, st === PageState.SAME_FILLED);
+        mm.lat.get('swapin').record((performance.now() - t0) * 1e6);
+        mm.vm.inc(mm.ev.pswpin);
+        mm.vm.inc(mm.ev.pgmajfault);
+        mm.vm.inc(mm.ev.workingset_refault_anon);
+        this.stats.faults++;
+        return page;
+      }
+      this.waitHeld(page, w);
+    }
+  }
+
+  /** The page is ISOLATED (or otherwise held): sleep on its word like a folio-lock wait. */
+  private waitHeld(page: number, w: number): void {
+    const st = w & STATE_MASK;
+    if (st === PageState.UNMAPPED) throw new Error(`app ${this.appId}: arena page ${page} was unmapped under us`);
+    const t0 = performance.now();
+    this.mm.pt.waitChange(page, w, 100);
+    this.mm.lat.get('writeback_wait').record((performance.now() - t0) * 1e6);
+    this.stats.writebackWaits++;
+  }
+
+  /** One page of RAM for a map or a fault: the allocator's watermark checks. */
+  private allocate(): void {
+    const mm = this.mm;
+    const zone = mm.zone;
+    mm.vm.inc(mm.ev.pgalloc_normal);
+    let free = mm.freePages();
+    if (free <= zone.wmarkLow) zone.wakeKswapd();
+    if (free <= zone.wmarkMin && !zone.stopped) {
+      // __alloc_pages_direct_reclaim: this thread compresses pages itself, synchronously.
+      mm.vm.inc(mm.ev.allocstall);
+      this.stats.stalls++;
+      const t0 = performance.now();
+      for (let tries = 0; free <= zone.wmarkMin && tries < 16; tries++) {
+        if (this.reclaimer.shrink(this.opts.directReclaimBatch, false) === 0) break;
+        free = mm.freePages();
+      }
+      mm.lat.get('alloc_stall').record((performance.now() - t0) * 1e6);
+    }
+    zone.addResident(1);
+  }
+
+  private check(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.pages) {
+      throw new RangeError(`app ${this.appId}: page ${i} is outside 0..${this.pages - 1}`);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * shrink_page_list for one thread: a CLOCK (second-chance) hand over the page table,
+ * shared by kswapd and every direct reclaimer (Zone.claimScan hands out runs of pages, so
+ * two scanners never examine the same run at once). A page that is RESIDENT and not
+ * referenced is isolated and handed to `reclaimPage`: the inline pipeline compresses it
+ * here; other pipelines (kcompressd, padata) override where kswapd's pages go.
+ */
+import { PageState, REFERENCED, STATE_MASK } from '@zreclaim/shm';
+import type { Mm } from './mm.js';
+import { StoreResult, type ZramStore } from './store.js';
+
+/** Pages a scanner claims from the hand at once. */
+const SCAN_RUN = 32;
+
+export class Reclaimer {
+  constructor(
+    protected readonly mm: Mm,
+    protected readonly store: ZramStore,
+  ) {}
+
+  /**
+   * Try to free `nr` pages. kswapd = true counts pgscan_kswapd/pgsteal_kswapd, otherwise
+   * the _direct counters. Gives up after scanning the table twice (everything referenced
+   * twice over or held by someone else). Returns the pages freed.
+   */
+  shrink(nr: number, kswapd: boolean): number {
+    const mm = this.mm;
+    const pt = mm.pt;
+    const words = pt.words;
+    const pages = mm.pages;
+    const ev = mm.ev;
+    let reclaimed = 0;
+    let scanned = 0;
+    let examined = 0;
+    const maxExamine = pages * 2;
+    while (reclaimed < nr && examined < maxExamine) {
+      const start = mm.zone.claimScan(SCAN_RUN, pages);
+      for (let j = 0; j < SCAN_RUN && reclaimed < nr; j++) {
+        let page = start + j;
+        if (page >= pages) page -= pages;
+        examined++;
+        const w = Atomics.load(words, page);
+        if ((w & STATE_MASK) !== PageState.RESIDENT) continue;
+        scanned++;
+        if (w & REFERENCED) {
+          // Second chance: referenced since the hand last passed.
+          if (pt.clearReferenced(page, w)) mm.vm.inc(ev.pgactivate);
+          continue;
+        }
+        if (!pt.cas(page, w, PageState.ISOLATED)) continue;
+        if (this.reclaimPage(page, kswapd)) reclaimed++;
+      }
+    }
+    mm.vm.add(kswapd ? ev.pgscan_kswapd : ev.pgscan_direct, scanned);
+    return reclaimed;
+  }
+
+  /**
+   * Reclaim one ISOLATED page. Returns whether it left RAM now. Here: compress inline
+   * (today's kernel: kswapd or the direct reclaimer compresses itself).
+   */
+  protected reclaimPage(page: number, kswapd: boolean): boolean {
+    return this.storeIsolated(page, kswapd);
+  }
+
+  /** Store an ISOLATED page and publish its new state; on reject it goes back to RESIDENT. */
+  storeIsolated(page: number, kswapd: boolean): boolean {
+    const mm = this.mm;
+    const ev = mm.ev;
+    const r = this.store.swapOut(page);
+    if (r === StoreResult.REJECTED) {
+      mm.pt.release(page, PageState.RESIDENT, true);
+      return false;
+    }
+    mm.pt.release(page, r === StoreResult.SAME_FILLED ? PageState.SAME_FILLED : PageState.SWAPPED);
+    mm.zone.addResident(-1);
+    mm.vm.inc(kswapd ? ev.pgsteal_kswapd : ev.pgsteal_direct);
+    mm.vm.inc(ev.pgsteal_anon);
+    return true;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The result of a run: one versioned schema, the same object the API returns and the CLI
+ * prints with --json. `RunResultSchema` validates it (tests and `report`/`gate` readers use
+ * it); `resultJsonSchema()` gives it as JSON Schema for other tools.
+ */
+import { z } from 'zod';
+import type { HistogramSummary } from '@zreclaim/shm';
+import type { Config } from './config.js';
+import { LATENCIES, VMSTAT, type LatencyName, type VmstatName } from './vmstat.js';
+
+export const RESULT_SCHEMA = 'zreclaim.result/v1';
+
+const n = z.number();
+const HistogramSummarySchema = z.object({
+  count: n,
+  min: n,
+  max: n,
+  mean: n,
+  p50: n,
+  p90: n,
+  p99: n,
+  p999: n,
+  buckets: z.array(z.tuple([n, n])),
+});
+
+const record = <K extends string>(keys: readonly K[], v: z.ZodType) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, v])) as Record<K, z.ZodType>).strict();
+
+export const EnvironmentSchema = z.object({
+  node: z.string(),
+  v8: z.string(),
+  platform: z.string(),
+  kernel: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cores: z.number().int().positive(),
+  memoryGiB: n,
+  libuvThreadpoolSize: z.number().int().positive(),
+  commit: z.string().nullable(),
+  configHash: z.string(),
+  startedAt: z.string(),
+});
+
+export const MmStatSchema = z.object({
+  orig_data_size: n,
+  compr_data_size: n,
+  mem_used_total: n,
+  mem_limit: n,
+  mem_used_max: n,
+  same_pages: n,
+  pages_compacted: n,
+  huge_pages: n,
+  /** When this snapshot was taken (ms into the run): the sample with the most data stored. */
+  at_ms: n,
+});
+
+export const AppStatsSchema = z.object({
+  appId: z.number().int(),
+  pages: z.number().int(),
+  maps: n,
+  unmaps: n,
+  reads: n,
+  writes: n,
+  faults: n,
+  stalls: n,
+  writebackWaits: n,
+  verified: n,
+  mismatches: n,
+  mismatchPages: z.array(n),
+});
+
+export const RunResultSchema = z.object({
+  schema: z.literal(RESULT_SCHEMA),
+  kind: z.literal('run'),
+  environment: EnvironmentSchema,
+  config: z.record(z.string(), z.unknown()),
+  elapsedMs: n,
+  /** Every counter at the end of the run (gauges such as orig_data_size included). */
+  counters: record(VMSTAT, n),
+  mm_stat: MmStatSchema,
+  rates: z.object({
+    pgsteal_anon_per_s: n,
+    pgscan_per_s: n,
+    pswpout_per_s: n,
+    pswpin_per_s: n,
+    allocstall_per_s: n,
+  }),
+  /** orig_data_size / compr_data_size over compressed (non same-filled) pages, at mm_stat's snapshot. */
+  compression_ratio: n,
+  kswapd: z.object({ busy_ms: n, pageoutrun: n }),
+  latency: record(LATENCIES, HistogramSummarySchema),
+  timeseries: z.object({
+    t_ms: z.array(n),
+    free: z.array(n),
+    resident: z.array(n),
+    pool_pages: z.array(n),
+    pgsteal_anon: z.array(n),
+    pswpin: z.array(n),
+    orig_data_size: z.array(n),
+    compr_data_size: z.array(n),
+    wmark: z.object({ min: n, low: n, high: n, managed: n }),
+  }),
+  apps: z.array(AppStatsSchema),
+  checks: z.object({
+    /** Reads whose checksum was checked, across applications. */
+    verified: n,
+    mismatches: n,
+    /** Pages in SWAPPED or SAME_FILLED state at the end (a page-table census). */
+    stored_pages: n,
+    /** pswpout − pswpin − notify_free, which must equal stored_pages. */
+    stored_by_counters: n,
+    counters_add_up: z.boolean(),
+    problems: z.array(z.string()),
+  }),
+});
+
+type Inferred = z.infer<typeof RunResultSchema>;
+/** The schema's type, with the per-name records typed by their declared names. */
+export type RunResult = Omit<Inferred, 'counters' | 'latency' | 'config'> & {
+  counters: Record<VmstatName, number>;
+  latency: Record<LatencyName, HistogramSummary>;
+  config: Config;
+};
+
+export function resultJsonSchema(): unknown {
+  return z.toJSONSchema(RunResultSchema);
+}

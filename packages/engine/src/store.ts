@@ -1,0 +1,146 @@
+/**
+ * The zram-like store, as seen from one thread: swap a held page out into the compressed
+ * pool (zram_write_page), bring it back on a fault (zram_read_page), free its slot on unmap
+ * (zram_slot_free_notify). The caller holds the page (ISOLATED to store, LOCKED to load or
+ * free) and moves the page-table state itself; the store keeps the slot table, the pool and
+ * the mm_stat gauges in step.
+ */
+import type { Codec } from './codec.js';
+import type { Mm } from './mm.js';
+
+export const StoreResult = {
+  /** Compressed into the pool (or stored as a huge page). */
+  STORED: 0,
+  /** Every 8-byte word equal: only the fill word is kept. */
+  SAME_FILLED: 1,
+  /** Not stored: codec failure, pool full or mem_limit; the page stays resident. */
+  REJECTED: 2,
+} as const;
+export type StoreResult = (typeof StoreResult)[keyof typeof StoreResult];
+
+/** Poison written over a stored page's bytes (when config.poison), so a fault that skips the store shows. */
+const POISON = 0x5a5a5a5a;
+
+export class ZramStore {
+  private readonly fill = new Int32Array(2);
+  /** Codec output, reused for every page. */
+  private readonly dst: Buffer;
+  /** An object straddling two pool pages is copied here before decompression. */
+  private readonly tmp: Buffer;
+  private readonly hugeThreshold: number;
+  private readonly poolBuf: () => Buffer;
+
+  constructor(
+    private readonly mm: Mm,
+    private readonly codec: Codec,
+    opts: { hugeThreshold: number; poison: boolean },
+  ) {
+    const ps = mm.pageSize;
+    this.dst = Buffer.allocUnsafeSlow(ps + 64);
+    this.tmp = Buffer.allocUnsafeSlow(ps + 64);
+    this.hugeThreshold = Math.floor(ps * opts.hugeThreshold);
+    this.poison = opts.poison;
+    // The pool's data view can be replaced when its buffer grows: rebuild the Buffer then.
+    let cached: Buffer | undefined;
+    let cachedFor: Uint8Array | undefined;
+    this.poolBuf = () => {
+      const d = mm.pool.data;
+      if (d !== cachedFor || cached === undefined || cached.length !== d.length) {
+        cached = Buffer.from(d.buffer, d.byteOffset, d.length);
+        cachedFor = d;
+      }
+      return cached;
+    };
+  }
+
+  private readonly poison: boolean;
+
+  /** Store a page the caller holds ISOLATED. On REJECTED nothing changed. */
+  swapOut(page: number): StoreResult {
+    const mm = this.mm;
+    const ev = mm.ev;
+    const vm = mm.vm;
+    const ps = mm.pageSize;
+    if (mm.arena.sameFilled(page, this.fill)) {
+      mm.slots.set(page, this.fill[0], this.fill[1]);
+      vm.inc(ev.same_pages);
+      vm.inc(ev.pswpout);
+      vm.add(ev.orig_data_size, ps);
+      return StoreResult.SAME_FILLED;
+    }
+    const off = mm.arena.offset(page);
+    const t0 = performance.now();
+    let len: number;
+    try {
+      len = this.codec.compress(mm.arenaBuf, off, ps, this.dst);
+    } catch {
+      vm.inc(ev.reject_compress_fail);
+      return StoreResult.REJECTED;
+    }
+    mm.lat.get('compress').record((performance.now() - t0) * 1e6);
+    let src = this.dst;
+    let srcOff = 0;
+    if (len < 0 || len > this.hugeThreshold) {
+      // zram: a huge page is stored as it is (ZRAM_HUGE).
+      len = ps;
+      src = mm.arenaBuf;
+      srcOff = off;
+    }
+    const handle = mm.pool.alloc(len);
+    if (handle < 0) {
+      vm.inc(ev.reject_alloc_fail);
+      return StoreResult.REJECTED;
+    }
+    mm.pool.write(handle, src, srcOff, len);
+    mm.slots.set(page, handle, len);
+    if (len === ps) vm.inc(ev.huge_pages);
+    vm.inc(ev.pswpout);
+    vm.add(ev.orig_data_size, ps);
+    vm.add(ev.compr_data_size, len);
+    if (this.poison) mm.arena.words.fill(POISON, off >> 2, (off + ps) >> 2);
+    return StoreResult.STORED;
+  }
+
+  /** Bring back a page the caller holds LOCKED (it was SWAPPED or SAME_FILLED), and free its slot. */
+  swapIn(page: number, sameFilled: boolean): void {
+    const mm = this.mm;
+    const ps = mm.pageSize;
+    const handle = mm.slots.handle[page];
+    const len = mm.slots.length[page];
+    if (sameFilled) {
+      mm.arena.fillPage(page, handle, len);
+    } else {
+      const off = mm.arena.offset(page);
+      if (len === ps) {
+        mm.pool.read(handle, mm.arena.bytes, off, ps);
+      } else {
+        const at = mm.pool.contiguousOffset(handle, len);
+        if (at >= 0) {
+          this.codec.decompress(this.poolBuf(), at, len, mm.arenaBuf, off, ps);
+        } else {
+          mm.pool.read(handle, this.tmp, 0, len);
+          this.codec.decompress(this.tmp, 0, len, mm.arenaBuf, off, ps);
+        }
+      }
+    }
+    this.freeSlot(page, sameFilled);
+  }
+
+  /** Free a stored page's slot (swap-in done, or the page was unmapped). */
+  freeSlot(page: number, sameFilled: boolean): void {
+    const mm = this.mm;
+    const ev = mm.ev;
+    const vm = mm.vm;
+    const ps = mm.pageSize;
+    if (sameFilled) {
+      vm.add(ev.same_pages, -1);
+    } else {
+      const len = mm.slots.length[page];
+      mm.pool.free(mm.slots.handle[page]);
+      vm.add(ev.compr_data_size, -len);
+      if (len === ps) vm.add(ev.huge_pages, -1);
+    }
+    vm.add(ev.orig_data_size, -ps);
+    mm.slots.clear(page);
+  }
+}
