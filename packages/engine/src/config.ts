@@ -69,7 +69,7 @@ export const ConfigSchema = z
       .refine((n) => n >= 512 && n <= 65_536 && (n & (n - 1)) === 0, 'pageSize must be a power of two from 512 to 65536')
       .default(4096),
     /** RAM budget (resident pages + compressed pool footprint), pages or a share of `pages`. */
-    ram: pagesOrPercent.default('50%'),
+    ram: pagesOrPercent.default('60%'),
     /** Watermarks as shares of the RAM budget, free pages: min ≤ low ≤ high. */
     watermarks: z
       .object({ min: fraction('min').default(0.01), low: fraction('low').default(0.03), high: fraction('high').default(0.06) })

@@ -24,7 +24,7 @@ function expectCountersAddUp(r: RunResult): void {
 }
 
 // Small arenas and short runs: this machine has 2 cores.
-const small = { pages: 2048, ram: '40%', duration: 1.2, seed: 7 } as const;
+const small = { pages: 2048, ram: '60%', duration: 1.2, seed: 7 } as const;
 
 describe('a reclaim run', () => {
   for (const apps of [1, 2]) {

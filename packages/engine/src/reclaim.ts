@@ -32,8 +32,12 @@ export class Reclaimer {
     let reclaimed = 0;
     let scanned = 0;
     let examined = 0;
+    let rejected = 0;
     const maxExamine = pages * 2;
-    while (reclaimed < nr && examined < maxExamine) {
+    // A store that keeps refusing (pool full, mem_limit) will not succeed on the next page
+    // either: stop after a few rejects rather than compress the whole table in vain.
+    const maxRejected = Math.max(8, nr);
+    while (reclaimed < nr && examined < maxExamine && rejected < maxRejected) {
       const start = mm.zone.claimScan(SCAN_RUN, pages);
       for (let j = 0; j < SCAN_RUN && reclaimed < nr; j++) {
         let page = start + j;
@@ -49,6 +53,7 @@ export class Reclaimer {
         }
         if (!pt.cas(page, w, PageState.ISOLATED)) continue;
         if (this.reclaimPage(page, kswapd)) reclaimed++;
+        else rejected++;
       }
     }
     mm.vm.add(kswapd ? ev.pgscan_kswapd : ev.pgscan_direct, scanned);

@@ -1,0 +1,29 @@
+/** The zreclaim program: its commands and options (bin.ts runs it and reports failures). */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { addRunCommand, type Io } from './commands/run.js';
+import { EXIT } from './errors.js';
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Parse argv and run the command; resolves to the exit code, throws for failures. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const program = new Command('zreclaim')
+    .description('a user-space model of Linux compressed-memory reclaim (kswapd, direct reclaim, zram) on worker threads')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(true);
+  let code: number = EXIT.ok;
+  addRunCommand(program, io, (c) => {
+    code = c;
+  });
+  await program.parseAsync(argv);
+  return code;
+}
