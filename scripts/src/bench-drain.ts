@@ -62,8 +62,17 @@ function rawLoop(bytes: Buffer, pages: number, pageSize: number): number {
   let sink = 0;
   for (let p = 0; p < pages; p++) sink += lz4.compressSync(views[p]).length;
   const secs = (performance.now() - t0) / 1000;
-  if (sink === 0) throw new Error('nothing compressed');
+  if (sink === 0) throw new Error("nothing compressed");
+  if (process.env.ZRECLAIM_BENCH_DEBUG) console.error(`raw: ${pages} pages, ${(sink / pages).toFixed(0)} B avg, ${((secs / pages) * 1e6).toFixed(2)} us/page`);
   return secs;
+}
+
+/**
+ * lz4-napi returns a new Buffer per page; the garbage one phase leaves behind is collected
+ * in the next. Collect between phases (node --expose-gc) so neither pays for the other.
+ */
+function settle(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 export async function benchDrain(opts: { pages?: number; runs?: number } = {}): Promise<DrainPair[]> {
@@ -72,7 +81,9 @@ export async function benchDrain(opts: { pages?: number; runs?: number } = {}): 
   const out: DrainPair[] = [];
   await engineDrain(2048); // warm-up: JIT, lz4-napi loaded
   for (let i = 0; i < runs; i++) {
+    settle();
     const e = await engineDrain(pages);
+    settle();
     // The raw loop compresses exactly as many of the same pages as the engine reclaimed.
     const rawSecs = rawLoop(e.bytes, e.reclaimed, 4096);
     const enginePagesPerSec = e.reclaimed / e.secs;

@@ -29,14 +29,23 @@ const require = createRequire(import.meta.url);
 /** lz4-napi (lz4_flex): output carries a 4-byte size prefix, as lz4-napi writes it. */
 export function createLz4Codec(pageSize: number): Codec {
   const lz4 = require('lz4-napi') as Lz4Napi;
-  // Made once: the page goes in through this Buffer so the input side allocates nothing.
-  const input = Buffer.allocUnsafeSlow(pageSize);
+  // compressSync takes a whole Buffer: one view per page of the source, made on first use
+  // and kept, so the input side neither copies nor allocates per page.
+  let viewsOf: Buffer | undefined;
+  let views: Buffer[] = [];
+  const pageView = (src: Buffer, off: number, len: number): Buffer => {
+    if (src !== viewsOf) {
+      viewsOf = src;
+      views = [];
+    }
+    const i = off / pageSize;
+    if (len !== pageSize || !Number.isInteger(i)) return src.subarray(off, off + len);
+    return (views[i] ??= src.subarray(off, off + len));
+  };
   return {
     name: 'lz4',
     compress(src, srcOff, len, dst) {
-      const page = len === pageSize ? input : Buffer.allocUnsafe(len);
-      src.copy(page, 0, srcOff, srcOff + len);
-      const out = lz4.compressSync(page);
+      const out = lz4.compressSync(pageView(src, srcOff, len));
       if (out.length > dst.length) return -1;
       out.copy(dst, 0);
       return out.length;

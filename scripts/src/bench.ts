@@ -1,0 +1,38 @@
+/**
+ * `pnpm bench`: the foundation's benchmarks in one run, as ratios measured side by side.
+ *   1. ring main→worker: per item and batched, against ringbuf.js and one piscina.run() per index
+ *   2. inline kswapd drain against a bare lz4-napi compressSync loop on the same pages
+ *   3. engine metadata bytes per page
+ * Not a test: figures vary with the machine; quote medians with the machine line.
+ */
+import { createSharedMm, resolveConfig } from '@zreclaim/engine';
+import { benchDrain, machineLine, median } from './bench-drain.js';
+import { benchRing } from './bench-ring.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+console.log(`zreclaim bench — ${machineLine()}${gc ? '' : ' (run with node --expose-gc for steadier drain figures)'}`);
+
+console.log('\n1. ring, main thread → one worker (median of 3 rounds)');
+const ring = await benchRing({});
+for (const r of ring) {
+  console.log(`  ${r.variant.padEnd(24)} ${(r.indicesPerSecond / 1e6).toFixed(2).padStart(9)} M indices/s   ×${r.ratioVsRingbufItem.toFixed(2)} ringbuf.js/item`);
+}
+const rate = (v: string) => ring.find((r) => r.variant === v)?.indicesPerSecond ?? NaN;
+console.log(`  ring/item ÷ ringbuf.js/item ${(rate('ring/item') / rate('ringbuf.js/item')).toFixed(2)} (goal ≥ 2)`);
+console.log(`  ring/batch32 ÷ ringbuf.js/batch32 ${(rate('ring/batch32') / rate('ringbuf.js/batch32')).toFixed(2)} (goal ≥ 1)`);
+console.log(`  ring/item ÷ piscina.run/item ${(rate('ring/item') / rate('piscina.run/item')).toFixed(0)} (goal ≥ 100)`);
+
+console.log('\n2. inline kswapd drain vs bare lz4-napi loop, same pages, 5 pairs');
+const drain = await benchDrain({ runs: 5 });
+for (const p of drain) {
+  console.log(`  engine ${Math.round(p.enginePagesPerSec)} pages/s   raw ${Math.round(p.rawPagesPerSec)} pages/s   ratio ${p.ratio.toFixed(3)}`);
+}
+console.log(`  median ratio ${median(drain.map((p) => p.ratio)).toFixed(3)} (goal ≥ 0.8)`);
+
+console.log('\n3. metadata per page');
+const c = resolveConfig({});
+const shm = createSharedMm(c);
+const perPage = (shm.pageTable.byteLength + shm.slots.byteLength) / c.pages;
+const poolMeta = shm.pool.meta.byteLength / shm.poolMaxPages;
+console.log(`  page table + slot table (state, referenced, waiters, owner, generation, handle, length): ${perPage} B/page (goal ≤ 16)`);
+console.log(`  pool metadata: ${poolMeta.toFixed(1)} B per pool page it can hold (${((poolMeta / c.pageSize) * 100).toFixed(2)} % of a pool page)`);
