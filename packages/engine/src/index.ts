@@ -1,7 +1,7 @@
 export { createEngine, Engine, EngineError, type Progress, type RunOptions } from './engine.js';
 export { resolveConfig, configHash, ConfigError, ConfigSchema, type Config, type ConfigInput, PIPELINES, CODECS } from './config.js';
 export { RunResultSchema, RESULT_SCHEMA, resultJsonSchema, type RunResult } from './result.js';
-export { VMSTAT, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
+export { VMSTAT, PROC_VMSTAT, ZRAM_MM_STAT_GAUGES, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
 export { prepareApplication, type AppTask, type AppControl } from './app.js';
 export { exposeControl } from './control.js';
 export { createCodec, type Codec } from './codec.js';

@@ -2,8 +2,8 @@
  * Every counter and latency histogram, declared once, by the names users read in
  * /proc/vmstat, zram's mm_stat/io_stat and zswap's debugfs. Reports read these lists.
  */
-export const VMSTAT = [
-  // /proc/vmstat
+/** /proc/vmstat: the reclaim and swap events. */
+export const PROC_VMSTAT = [
   'pgscan_kswapd',
   'pgscan_direct',
   'pgsteal_kswapd',
@@ -17,12 +17,14 @@ export const VMSTAT = [
   'pgactivate',
   'pgalloc_normal',
   'pageoutrun',
-  // zram mm_stat (gauges: they go down as well as up)
-  'orig_data_size',
-  'compr_data_size',
-  'same_pages',
-  'huge_pages',
-  'pages_compacted',
+] as const;
+
+/** zram mm_stat fields kept as counters (gauges: they go down as well as up). */
+export const ZRAM_MM_STAT_GAUGES = ['orig_data_size', 'compr_data_size', 'same_pages', 'huge_pages', 'pages_compacted'] as const;
+
+export const VMSTAT = [
+  ...PROC_VMSTAT,
+  ...ZRAM_MM_STAT_GAUGES,
   // zram io_stat: slots freed because their page was unmapped (swap_slot_free_notify)
   'notify_free',
   // zswap debugfs

@@ -4,28 +4,14 @@
  * sections are left out.
  */
 import Table from 'cli-table3';
-import { LATENCIES, VMSTAT, type Config, type RunResult } from '@zreclaim/engine';
+import { LATENCIES, PROC_VMSTAT, VMSTAT, ZRAM_MM_STAT_GAUGES, type Config, type RunResult } from '@zreclaim/engine';
 import { bytes, int, num, secs, us } from './units.js';
 
 /** /proc/vmstat counters, always shown (in this order). */
-const VMSTAT_CORE = [
-  'pgscan_kswapd',
-  'pgscan_direct',
-  'pgsteal_kswapd',
-  'pgsteal_direct',
-  'pgsteal_anon',
-  'pswpout',
-  'pswpin',
-  'allocstall',
-  'pgmajfault',
-  'workingset_refault_anon',
-  'pgactivate',
-  'pgalloc_normal',
-  'pageoutrun',
-] as const;
+const VMSTAT_CORE = PROC_VMSTAT;
 
 /** Gauges reported in the mm_stat section instead. */
-const MM_STAT_GAUGES = new Set(['orig_data_size', 'compr_data_size', 'same_pages', 'huge_pages', 'pages_compacted']);
+const MM_STAT_GAUGES = new Set<string>(ZRAM_MM_STAT_GAUGES);
 
 interface Hist {
   count: number;
