@@ -22,8 +22,8 @@ console.log(`  ring/item ÷ ringbuf.js/item ${(rate('ring/item') / rate('ringbuf
 console.log(`  ring/batch32 ÷ ringbuf.js/batch32 ${(rate('ring/batch32') / rate('ringbuf.js/batch32')).toFixed(2)} (goal ≥ 1)`);
 console.log(`  ring/item ÷ piscina.run/item ${(rate('ring/item') / rate('piscina.run/item')).toFixed(0)} (goal ≥ 100)`);
 
-console.log('\n2. inline kswapd drain vs bare lz4-napi loop, same pages, 5 pairs');
-const drain = await benchDrain({ runs: 5 });
+console.log('\n2. inline kswapd drain vs bare lz4-napi loop, same pages, 9 pairs');
+const drain = await benchDrain({ runs: 9 });
 for (const p of drain) {
   console.log(`  engine ${Math.round(p.enginePagesPerSec)} pages/s   raw ${Math.round(p.rawPagesPerSec)} pages/s   ratio ${p.ratio.toFixed(3)}`);
 }

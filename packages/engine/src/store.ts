@@ -25,6 +25,8 @@ export class ZramStore {
   private readonly fill = new Int32Array(2);
   /** Codec output, reused for every page. */
   private readonly dst: Buffer;
+  /** The same memory as a plain Uint8Array: its subarray views are cheaper than a Buffer's. */
+  private readonly dstBytes: Uint8Array;
   /** An object straddling two pool pages is copied here before decompression. */
   private readonly tmp: Buffer;
   private readonly hugeThreshold: number;
@@ -37,6 +39,7 @@ export class ZramStore {
   ) {
     const ps = mm.pageSize;
     this.dst = Buffer.allocUnsafeSlow(ps + 64);
+    this.dstBytes = new Uint8Array(this.dst.buffer, this.dst.byteOffset, this.dst.length);
     this.tmp = Buffer.allocUnsafeSlow(ps + 64);
     this.hugeThreshold = Math.floor(ps * opts.hugeThreshold);
     this.poison = opts.poison;
@@ -78,12 +81,12 @@ export class ZramStore {
       return StoreResult.REJECTED;
     }
     mm.lat.get('compress').record((performance.now() - t0) * 1e6);
-    let src = this.dst;
+    let src: Uint8Array = this.dstBytes;
     let srcOff = 0;
     if (len < 0 || len > this.hugeThreshold) {
       // zram: a huge page is stored as it is (ZRAM_HUGE).
       len = ps;
-      src = mm.arenaBuf;
+      src = mm.arena.bytes;
       srcOff = off;
     }
     const handle = mm.pool.alloc(len);

@@ -154,7 +154,8 @@ function pagesPerZspage(size: number, pageSize: number): number {
  * measured here), and the copy dominated the inline kswapd drain.
  */
 function copyBytes(dst: Uint8Array, dOff: number, src: Uint8Array, sOff: number, n: number): void {
-  dst.set(src.subarray(sOff, sOff + n), dOff);
+  if (sOff === 0 && n === src.length) dst.set(src, dOff);
+  else dst.set(src.subarray(sOff, sOff + n), dOff);
 }
 
 export class ZsPool {
