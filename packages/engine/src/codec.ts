@@ -30,7 +30,10 @@ const require = createRequire(import.meta.url);
 export function createLz4Codec(pageSize: number): Codec {
   const lz4 = require('lz4-napi') as Lz4Napi;
   // compressSync takes a whole Buffer: one view per page of the source, made on first use
-  // and kept, so the input side neither copies nor allocates per page.
+  // and kept, so the input side neither copies nor allocates per page. A view costs ~108 B;
+  // past MAX_VIEWS pages (1 GiB of 4 KiB pages) the page is copied into `input` instead.
+  const MAX_VIEWS = 1 << 18;
+  const input = Buffer.allocUnsafeSlow(pageSize);
   let viewsOf: Buffer | undefined;
   let views: Buffer[] = [];
   const pageView = (src: Buffer, off: number, len: number): Buffer => {
@@ -40,6 +43,10 @@ export function createLz4Codec(pageSize: number): Codec {
     }
     const i = off / pageSize;
     if (len !== pageSize || !Number.isInteger(i)) return src.subarray(off, off + len);
+    if (i >= MAX_VIEWS) {
+      src.copy(input, 0, off, off + len);
+      return input;
+    }
     return (views[i] ??= src.subarray(off, off + len));
   };
   return {

@@ -17,7 +17,7 @@ function expectCountersAddUp(r: RunResult): void {
   const c = r.counters;
   expect(r.checks.problems).toEqual([]);
   expect(r.checks.counters_add_up).toBe(true);
-  expect(c.pswpout - c.pswpin - c.notify_free).toBe(r.checks.stored_pages);
+  expect(c.pswpout - c.notify_free).toBe(r.checks.stored_pages);
   expect(c.orig_data_size).toBe(r.checks.stored_pages * r.config.pageSize);
   expect(r.mm_stat.mem_used_total).toBeGreaterThanOrEqual(r.mm_stat.compr_data_size);
   expect(c.pgsteal_anon).toBe(c.pgsteal_kswapd + c.pgsteal_direct);
@@ -83,6 +83,7 @@ describe('a reclaim run', () => {
     const t0 = performance.now();
     const r = await engine.run(undefined, { signal: ac.signal });
     expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(r.ended).toBe('aborted');
     expectCountersAddUp(r);
   });
 
@@ -93,6 +94,62 @@ describe('a reclaim run', () => {
     await engine.run(undefined, { progressIntervalMs: 100, onProgress: (p) => seen.push(p.apps.reduce((s, a) => s + a.reads + a.writes, 0)) });
     expect(seen.length).toBeGreaterThan(3);
     expect(seen[seen.length - 1]).toBeGreaterThan(seen[0]);
+  });
+});
+
+describe('failures end the run cleanly', () => {
+  const mod = (name: string) => fileURLToPath(new URL(`../dist/testing/${name}.js`, import.meta.url));
+
+  it('a page that compresses to exactly a page is not mistaken for a huge page (hugeThreshold 1)', async () => {
+    // Such pages save no memory, so the budget stays overcommitted: check the pages and the
+    // store's identities, not the overcommit verdict.
+    const r = await run({ pages: 512, ram: '80%', apps: 1, duration: 30, store: { hugeThreshold: 1 }, workload: { kind: 'module', module: mod('exact-page-workload') } });
+    expect(r.counters.pswpin).toBeGreaterThan(0);
+    expect(r.mm_stat.huge_pages).toBeGreaterThan(0);
+    expect(r.checks.mismatches).toBe(0);
+    expect(r.counters.pswpout - r.counters.notify_free).toBe(r.checks.stored_pages);
+    expect(r.counters.orig_data_size).toBe(r.checks.stored_pages * 4096);
+  });
+
+  it('an application that throws fails the run with its message, and the others are stopped', async () => {
+    const t0 = performance.now();
+    await expect(run({ ...small, apps: 2, duration: 60, workload: { kind: 'module', module: mod('fail-in-one-app') } })).rejects.toThrow(/application worker failed: injected failure in app 2/);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('an application that fails to start does not leave the run waiting for ever', async () => {
+    const t0 = performance.now();
+    await expect(run({ ...small, apps: 2, duration: 60, workload: { kind: 'module', module: mod('fail-on-load') } })).rejects.toThrow(/injected load failure/);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('a workload module without a default function is a config error naming workload.module', async () => {
+    await expect(run({ ...small, workload: { kind: 'module', module: mod('not-a-function') } })).rejects.toThrow(/^config\.workload\.module: .*default-export a function/);
+  });
+
+  it('a signal aborted before the run starts stops it at once and the result says so', async () => {
+    const engine = createEngine({ ...small, apps: 1, duration: 60 });
+    engines.push(engine);
+    const t0 = performance.now();
+    const r = await engine.run(undefined, { signal: AbortSignal.abort() });
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(r.ended).toBe('aborted');
+    expectCountersAddUp(r);
+  });
+
+  it('progress keeps coming after one application has finished', async () => {
+    const engine = createEngine({ ...small, apps: 2, duration: 1.5, workload: { kind: 'module', module: mod('early-exit-workload') } });
+    engines.push(engine);
+    const seen: number[] = [];
+    await engine.run(undefined, { progressIntervalMs: 100, onProgress: (p) => seen.push(p.elapsedMs) });
+    expect(seen.length).toBeGreaterThan(5);
+  });
+
+  it('a RAM budget the content cannot fit in is reported as overcommitted, not as a good run', async () => {
+    const r = await run({ pages: 2048, ram: '30%', apps: 1, duration: 1, content: { kind: 'random' } });
+    expect(r.counters.reject_alloc_fail).toBeGreaterThan(0);
+    expect(r.checks.counters_add_up).toBe(false);
+    expect(r.checks.problems.join('\n')).toMatch(/RAM budget overcommitted/);
   });
 });
 

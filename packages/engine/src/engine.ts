@@ -11,9 +11,10 @@ import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { PageState } from '@zreclaim/shm';
-import type { AppControl, AppTask } from './app.js';
+import { createContentSource } from '@zreclaim/workloads';
+import { loadWorkload, type AppControl, type AppTask } from './app.js';
 import { createCodec } from './codec.js';
-import { configHash, resolveConfig, type Config, type ConfigInput } from './config.js';
+import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput } from './config.js';
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
 import { Kswapd } from './kswapd.js';
@@ -74,6 +75,8 @@ export class Engine {
   private pool: Piscina | undefined;
   private closed = false;
   private running = false;
+  private current: Promise<RunResult> | undefined;
+  private stopCurrent: (() => void) | undefined;
 
   constructor(private readonly input: ConfigInput) {
     this.config = resolveConfig(input);
@@ -86,14 +89,20 @@ export class Engine {
     const c = workload === undefined ? this.config : resolveConfig({ ...this.input, workload });
     this.running = true;
     try {
-      return await this.runOnce(c, opts);
+      this.current = this.runOnce(c, opts);
+      return await this.current;
     } finally {
       this.running = false;
+      this.current = undefined;
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    // Closing during a run stops it and waits for it: terminating workers mid-operation
+    // could leave a pool lock held.
+    this.stopCurrent?.();
+    await this.current?.catch(() => undefined);
     const pool = this.pool;
     this.pool = undefined;
     if (pool) await pool.destroy();
@@ -114,6 +123,7 @@ export class Engine {
   }
 
   private async runOnce(c: Config, opts: RunOptions): Promise<RunResult> {
+    await preflight(c);
     const env = environment(configHash(c));
     const shared = createSharedMm(c);
     const mm = new Mm(shared);
@@ -124,20 +134,30 @@ export class Engine {
     // One task and one control port per application; shares split the arena evenly.
     const remotes: Remote<AppControl & { ready(): boolean; start(): void }>[] = [];
     const tasks: Promise<AppStats>[] = [];
+    const settled: boolean[] = [];
     for (let i = 0; i < c.apps; i++) {
       const base = Math.floor((c.pages * i) / c.apps);
       const next = Math.floor((c.pages * (i + 1)) / c.apps);
       const { port1, port2 } = new MessageChannel();
       const task: AppTask & { port: typeof port2 } = { appId: i + 1, apps: c.apps, base, count: next - base, config: c, shared, port: port2 };
-      tasks.push(pool.run(task, { transferList: [port2] }) as Promise<AppStats>);
+      const t = pool.run(task, { transferList: [port2] }) as Promise<AppStats>;
+      settled.push(false);
+      void t.then(
+        () => (settled[i] = true),
+        () => (settled[i] = true),
+      );
+      tasks.push(t);
       remotes.push(wrapControl(port1));
     }
-    const failed = Promise.all(tasks).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    // The first application failure, or the watchdog: either ends the run with an error.
+    let fail!: (e: unknown) => void;
+    const failure = new Promise<never>((_, reject) => (fail = reject));
+    failure.catch(() => undefined);
+    tasks.forEach((t) => t.catch((e: unknown) => fail(new EngineError(`application worker failed: ${message(e)}`))));
+    const orFail = <T>(p: Promise<T>) => Promise.race([p, failure]);
 
     const samples: Sample[] = [];
+    let t0 = performance.now();
     const sample = () => {
       const vm = mm.vm;
       const ev = mm.ev;
@@ -155,76 +175,139 @@ export class Engine {
       });
     };
 
-    const onAbort = () => mm.zone.stop();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    // A run never hangs: past its duration plus a generous grace it is stopped and fails.
-    let timedOut = false;
-    const graceMs = c.duration * 1000 + 120_000;
-    const watchdog = setTimeout(() => {
-      timedOut = true;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
       mm.zone.stop();
-    }, graceMs);
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // A run never hangs: past its duration plus a generous grace it fails, and workers that
+    // do not stop are terminated.
+    const graceMs = c.duration * 1000 + 120_000;
+    const watchdog = setTimeout(() => fail(new EngineError(`run did not finish within ${Math.round(graceMs / 1000)} s; stopped`)), graceMs);
+    this.stopCurrent = () => mm.zone.stop();
 
-    let t0 = performance.now();
     let sampler: NodeJS.Timeout | undefined;
     let progress: NodeJS.Timeout | undefined;
+    let error: unknown;
     try {
       // Every application attached and loaded its workload: start them together.
-      const ready = Promise.all(remotes.map((r) => r.ready()));
-      const err = await Promise.race([ready.then(() => undefined), failed]);
-      if (err !== undefined) throw err;
+      await orFail(Promise.all(remotes.map((r) => r.ready())));
       if (c.kswapd.enabled) kswapd.start();
       t0 = performance.now();
       sample();
       sampler = setInterval(sample, SAMPLE_MS);
-      await Promise.all(remotes.map((r) => r.start()));
-      if (opts.onProgress) {
-        const onProgress = opts.onProgress;
-        let inFlight = false;
-        progress = setInterval(() => {
-          if (inFlight) return;
-          inFlight = true;
-          Promise.all(remotes.map((r) => r.stats()))
-            .then((apps) => {
-              const last = samples[samples.length - 1];
-              onProgress({
-                elapsedMs: performance.now() - t0,
-                durationMs: c.duration * 1000,
-                free: last.free,
-                resident: last.resident,
-                poolPages: last.poolPages,
-                pgsteal_anon: last.pgsteal,
-                pswpin: last.pswpin,
-                allocstall: mm.vm.get(mm.ev.allocstall),
-                apps,
-              });
-            })
-            .catch(() => undefined)
-            .finally(() => {
-              inFlight = false;
-            });
-        }, opts.progressIntervalMs ?? 250);
-      }
-      const appErr = await failed;
-      if (appErr !== undefined) throw appErr;
+      await orFail(Promise.all(remotes.map((r) => r.start())));
+      if (opts.onProgress) progress = this.reportProgress(opts.onProgress, opts.progressIntervalMs ?? 250, remotes, settled, samples, mm, c, () => t0);
+      await orFail(Promise.all(tasks));
     } catch (e) {
-      mm.zone.stop();
-      await Promise.allSettled(tasks);
-      throw new EngineError(`application worker failed: ${(e as Error)?.message ?? String(e)}`);
+      error = e;
     } finally {
       clearTimeout(watchdog);
       clearInterval(sampler);
       clearInterval(progress);
       opts.signal?.removeEventListener('abort', onAbort);
+      this.stopCurrent = undefined;
       mm.zone.stop();
+      // kswapd checks the stop flag between slices, so it is out of the pool's locks here.
       await kswapd.stopped();
+      if (error !== undefined) await this.reap(tasks, remotes);
       remotes.forEach((r) => releaseControl(r));
     }
-    if (timedOut) throw new EngineError(`run did not finish within ${Math.round(graceMs / 1000)} s; stopped`);
+    if (error !== undefined) throw error instanceof EngineError ? error : new EngineError(message(error));
+    if (kswapd.error) throw new EngineError(`kswapd failed: ${kswapd.error.message}`);
     const apps = await Promise.all(tasks);
     const elapsedMs = performance.now() - t0;
     sample();
-    return buildResult(c, env, mm, kswapd, samples, apps, elapsedMs);
+    return buildResult(c, env, mm, kswapd, samples, apps, elapsedMs, aborted);
+  }
+
+  /**
+   * After a failure: let the other applications see the stop (parked ones are started so
+   * they can), give them a grace period, then terminate whatever is still running.
+   */
+  private async reap(tasks: Promise<AppStats>[], remotes: Remote<{ start(): void }>[]): Promise<void> {
+    remotes.forEach((r) => void r.start().catch(() => undefined));
+    const all = Promise.allSettled(tasks).then(() => true);
+    const done = await Promise.race([all, new Promise<false>((r) => setTimeout(() => r(false), STOP_GRACE_MS).unref())]);
+    if (!done) {
+      const pool = this.pool;
+      this.pool = undefined;
+      await pool?.destroy().catch(() => undefined);
+    }
+  }
+
+  /** Live progress: counters from the samples, application statistics over comlink. */
+  private reportProgress(
+    onProgress: (p: Progress) => void,
+    intervalMs: number,
+    remotes: Remote<AppControl>[],
+    settled: boolean[],
+    samples: Sample[],
+    mm: Mm,
+    c: Config,
+    t0: () => number,
+  ): NodeJS.Timeout {
+    const last: (AppStats | undefined)[] = remotes.map(() => undefined);
+    let inFlight = false;
+    return setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
+      // A finished application no longer answers: keep its last statistics.
+      const asks = remotes.map((r, i) =>
+        settled[i]
+          ? Promise.resolve(last[i])
+          : Promise.race([r.stats(), new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000).unref())]).then((s) => (s ? (last[i] = s) : last[i])),
+      );
+      Promise.all(asks)
+        .then((apps) => {
+          const s = samples[samples.length - 1];
+          onProgress({
+            elapsedMs: performance.now() - t0(),
+            durationMs: c.duration * 1000,
+            free: s.free,
+            resident: s.resident,
+            poolPages: s.poolPages,
+            pgsteal_anon: s.pgsteal,
+            pswpin: s.pswpin,
+            allocstall: mm.vm.get(mm.ev.allocstall),
+            apps: apps.filter((a): a is AppStats => a !== undefined),
+          });
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          inFlight = false;
+        });
+    }, intervalMs);
+  }
+}
+
+/** How long applications get to stop after a failure before their threads are terminated. */
+const STOP_GRACE_MS = 5000;
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Load what the applications will load, once, on this thread first: a bad workload module
+ * or content file is a config error (exit 2 in the CLI), not a worker crash.
+ */
+async function preflight(c: Config): Promise<void> {
+  if (c.workload.kind === 'module') {
+    try {
+      await loadWorkload(c);
+    } catch (e) {
+      throw new ConfigError('workload.module', c.workload.module, message(e).replace(/^workload\.module: /, ''));
+    }
+  }
+  if (c.content.kind === 'file') {
+    try {
+      createContentSource(c.content, c.pageSize, c.seed);
+    } catch (e) {
+      throw new ConfigError('content.path', c.content.path, message(e));
+    }
   }
 }
 
@@ -236,15 +319,16 @@ function buildResult(
   samples: Sample[],
   apps: AppStats[],
   elapsedMs: number,
+  aborted: boolean,
 ): RunResult {
   const counters = mm.vm.snapshot();
   const ps = c.pageSize;
   const peak = samples.reduce((a, b) => (b.orig > a.orig ? b : a), samples[0]);
   const census = mm.pt.census();
   const stored = census[PageState.SWAPPED] + census[PageState.SAME_FILLED];
-  const storedByCounters = counters.pswpout - counters.pswpin - counters.notify_free;
+  const storedByCounters = counters.pswpout - counters.notify_free;
   const problems: string[] = [];
-  if (stored !== storedByCounters) problems.push(`pswpout − pswpin − notify_free = ${storedByCounters}, but ${stored} pages are stored`);
+  if (stored !== storedByCounters) problems.push(`pswpout − notify_free = ${storedByCounters}, but ${stored} pages are stored`);
   if (counters.orig_data_size !== stored * ps) problems.push(`orig_data_size = ${counters.orig_data_size}, but ${stored} pages × ${ps} = ${stored * ps}`);
   if (mm.pool.pagesUsed * ps < counters.compr_data_size) problems.push(`mem_used_total ${mm.pool.pagesUsed * ps} < compr_data_size ${counters.compr_data_size}`);
   const held = census[PageState.RESIDENT] + census[PageState.LOCKED] + census[PageState.ISOLATED];
@@ -253,11 +337,22 @@ function buildResult(
   const verified = apps.reduce((s, a) => s + a.verified, 0);
   const mismatches = apps.reduce((s, a) => s + a.mismatches, 0);
   if (mismatches > 0) problems.push(`${mismatches} reads did not match what was written`);
+  // Allocations never fail here; when reclaim cannot make room (the pool is full) free
+  // memory goes negative. A little is the watermarks' raciness; more is a run a kernel would
+  // have ended with the OOM killer, and its rates mean nothing.
+  const minFree = samples.reduce((m, s) => Math.min(m, s.free), Infinity);
+  const overcommit = Math.max(32, c.wmark.min);
+  if (minFree < -overcommit) {
+    problems.push(
+      `RAM budget overcommitted: free memory fell to ${minFree} pages (reject_alloc_fail ${counters.reject_alloc_fail}); a kernel would OOM here — give more ram or more compressible content`,
+    );
+  }
   const secs = elapsedMs / 1000;
   const compressedOrig = peak.orig - peak.same * ps;
   return {
     schema: RESULT_SCHEMA,
     kind: 'run',
+    ended: aborted ? 'aborted' : 'completed',
     environment: env,
     config: c,
     elapsedMs,
@@ -266,7 +361,7 @@ function buildResult(
       orig_data_size: peak.orig,
       compr_data_size: peak.compr,
       mem_used_total: peak.poolPages * ps,
-      mem_limit: c.store.memLimit * ps,
+      mem_limit: c.store.memLimit > 0 ? mm.shared.poolMaxPages * ps : 0,
       mem_used_max: mm.pool.maxPagesUsed * ps,
       same_pages: peak.same,
       pages_compacted: counters.pages_compacted,
@@ -300,6 +395,7 @@ function buildResult(
       mismatches,
       stored_pages: stored,
       stored_by_counters: storedByCounters,
+      min_free: minFree,
       counters_add_up: problems.length === 0,
       problems,
     },

@@ -12,6 +12,8 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 export class Kswapd {
   /** Wall time spent reclaiming (the main thread does nothing else meanwhile). */
   busyMs = 0;
+  /** What ended the loop, if it failed (the run reports it). */
+  error: Error | undefined;
   private done: Promise<void> | undefined;
 
   constructor(
@@ -21,7 +23,10 @@ export class Kswapd {
   ) {}
 
   start(): void {
-    this.done ??= this.loop();
+    this.done ??= this.loop().catch((e: unknown) => {
+      this.error = e instanceof Error ? e : new Error(String(e));
+      this.mm.zone.stop();
+    });
   }
 
   /** Resolves when the loop has seen zone.stop(). */

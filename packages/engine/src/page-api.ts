@@ -4,7 +4,8 @@
  * reclaim (__alloc_pages_slowpath), the folio-lock wait on a page reclaim holds, and the
  * swap-in fault (do_swap_page). Every page it writes is checksummed; every read checks it.
  */
-import { PageState, STATE_MASK } from '@zreclaim/shm';
+import { PageState, STATE_MASK, STATE_NAMES } from '@zreclaim/shm';
+
 import { pageChecksum, type ContentSource, type PageApi } from '@zreclaim/workloads';
 import type { Mm } from './mm.js';
 import type { Reclaimer } from './reclaim.js';
@@ -40,6 +41,9 @@ export interface AppPagesOptions {
   durationMs: number;
   seed: number;
 }
+
+/** How long a page may stay held after the run stopped before its holder is taken for dead. */
+const HELD_GIVE_UP_MS = 2000;
 
 /** mulberry32: small, fast, seeded. */
 export function prng(seed: number): () => number {
@@ -188,6 +192,7 @@ export class AppPages implements PageApi {
     const mm = this.mm;
     const page = this.base + i;
     const t0 = performance.now();
+    let waitedSince = 0;
     for (;;) {
       const w = mm.pt.load(page);
       const st = w & STATE_MASK;
@@ -200,11 +205,11 @@ export class AppPages implements PageApi {
         if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
         // The page is ours and UNMAPPED: nobody else reads its slot any more.
         this.store.freeSlot(page, st === PageState.SAME_FILLED);
-        mm.vm.inc(mm.ev.notify_free);
         break;
       }
-      this.waitHeld(page, w);
+      waitedSince = this.waitHeld(page, w, waitedSince);
     }
+    this.endWait(waitedSince);
     this.mapped[i] = 0;
     this.stats.unmaps++;
     mm.lat.get('unmap').record((performance.now() - t0) * 1e6);
@@ -216,12 +221,14 @@ export class AppPages implements PageApi {
     if (!this.mapped[i]) throw new Error(`app ${this.appId}: page ${i} is not mapped`);
     const mm = this.mm;
     const page = this.base + i;
+    let waitedSince = 0;
     for (;;) {
       const w = mm.pt.load(page);
       const st = w & STATE_MASK;
       if (st === PageState.RESIDENT) {
-        if (mm.pt.cas(page, w, PageState.LOCKED)) return page;
-        continue;
+        if (!mm.pt.cas(page, w, PageState.LOCKED)) continue;
+        this.endWait(waitedSince);
+        return page;
       }
       if (st === PageState.SWAPPED || st === PageState.SAME_FILLED) {
         this.allocate();
@@ -236,19 +243,34 @@ export class AppPages implements PageApi {
         mm.vm.inc(mm.ev.pgmajfault);
         mm.vm.inc(mm.ev.workingset_refault_anon);
         this.stats.faults++;
+        this.endWait(waitedSince);
         return page;
       }
-      this.waitHeld(page, w);
+      waitedSince = this.waitHeld(page, w, waitedSince);
     }
   }
 
-  /** The page is ISOLATED (or otherwise held): sleep on its word like a folio-lock wait. */
-  private waitHeld(page: number, w: number): void {
+  /**
+   * The page is ISOLATED (or otherwise held): sleep on its word like a folio-lock wait.
+   * Returns when the wait began (kept across retries, so one wait is recorded once).
+   */
+  private waitHeld(page: number, w: number, since: number): number {
     const st = w & STATE_MASK;
     if (st === PageState.UNMAPPED) throw new Error(`app ${this.appId}: arena page ${page} was unmapped under us`);
-    const t0 = performance.now();
+    const now = performance.now();
+    if (since === 0) since = now;
+    // Holders keep a page for microseconds. Held this long after the run stopped means the
+    // holder died (a thread that crashed mid-reclaim): give up rather than wait for ever.
+    if (this.mm.zone.stopped && now - since > HELD_GIVE_UP_MS) {
+      throw new Error(`app ${this.appId}: page ${page - this.base} is still held (${STATE_NAMES[st]}) ${Math.round(now - since)} ms after the run stopped; its holder died`);
+    }
     this.mm.pt.waitChange(page, w, 100);
-    this.mm.lat.get('writeback_wait').record((performance.now() - t0) * 1e6);
+    return since;
+  }
+
+  private endWait(since: number): void {
+    if (since === 0) return;
+    this.mm.lat.get('writeback_wait').record((performance.now() - since) * 1e6);
     this.stats.writebackWaits++;
   }
 

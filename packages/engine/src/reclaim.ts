@@ -9,6 +9,16 @@ import { PageState, REFERENCED, STATE_MASK } from '@zreclaim/shm';
 import type { Mm } from './mm.js';
 import { StoreResult, type ZramStore } from './store.js';
 
+export const ReclaimOutcome = {
+  /** The page left RAM. */
+  FREED: 0,
+  /** The page stays resident (codec failure). */
+  KEPT: 1,
+  /** The page stays resident because the pool is full. */
+  NO_SPACE: 2,
+} as const;
+export type ReclaimOutcome = (typeof ReclaimOutcome)[keyof typeof ReclaimOutcome];
+
 /** Pages a scanner claims from the hand at once. */
 const SCAN_RUN = 32;
 
@@ -34,8 +44,8 @@ export class Reclaimer {
     let examined = 0;
     let rejected = 0;
     const maxExamine = pages * 2;
-    // A store that keeps refusing (pool full, mem_limit) will not succeed on the next page
-    // either: stop after a few rejects rather than compress the whole table in vain.
+    // A full pool will not take the next page either: stop at once. A codec that keeps
+    // failing: stop after a few rejects rather than compress the whole table in vain.
     const maxRejected = Math.max(8, nr);
     while (reclaimed < nr && examined < maxExamine && rejected < maxRejected) {
       const start = mm.zone.claimScan(SCAN_RUN, pages);
@@ -52,7 +62,16 @@ export class Reclaimer {
           continue;
         }
         if (!pt.cas(page, w, PageState.ISOLATED)) continue;
-        if (this.reclaimPage(page, kswapd)) reclaimed++;
+        let r: ReclaimOutcome;
+        try {
+          r = this.reclaimPage(page, kswapd);
+        } catch (e) {
+          // Never leave a page isolated behind a failure: its owner would wait for ever.
+          if ((pt.load(page) & STATE_MASK) === PageState.ISOLATED) pt.release(page, PageState.RESIDENT, true);
+          throw e;
+        }
+        if (r === ReclaimOutcome.FREED) reclaimed++;
+        else if (r === ReclaimOutcome.NO_SPACE) rejected = maxRejected;
         else rejected++;
       }
     }
@@ -61,26 +80,26 @@ export class Reclaimer {
   }
 
   /**
-   * Reclaim one ISOLATED page. Returns whether it left RAM now. Here: compress inline
+   * Reclaim one ISOLATED page and say what became of it. Here: compress inline
    * (today's kernel: kswapd or the direct reclaimer compresses itself).
    */
-  protected reclaimPage(page: number, kswapd: boolean): boolean {
+  protected reclaimPage(page: number, kswapd: boolean): ReclaimOutcome {
     return this.storeIsolated(page, kswapd);
   }
 
   /** Store an ISOLATED page and publish its new state; on reject it goes back to RESIDENT. */
-  storeIsolated(page: number, kswapd: boolean): boolean {
+  storeIsolated(page: number, kswapd: boolean): ReclaimOutcome {
     const mm = this.mm;
     const ev = mm.ev;
     const r = this.store.swapOut(page);
-    if (r === StoreResult.REJECTED) {
+    if (r === StoreResult.REJECTED || r === StoreResult.NO_SPACE) {
       mm.pt.release(page, PageState.RESIDENT, true);
-      return false;
+      return r === StoreResult.NO_SPACE ? ReclaimOutcome.NO_SPACE : ReclaimOutcome.KEPT;
     }
     mm.pt.release(page, r === StoreResult.SAME_FILLED ? PageState.SAME_FILLED : PageState.SWAPPED);
     mm.zone.addResident(-1);
     mm.vm.inc(kswapd ? ev.pgsteal_kswapd : ev.pgsteal_direct);
     mm.vm.inc(ev.pgsteal_anon);
-    return true;
+    return ReclaimOutcome.FREED;
   }
 }

@@ -72,6 +72,8 @@ export const AppStatsSchema = z.object({
 export const RunResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA),
   kind: z.literal('run'),
+  /** 'aborted' when the run was stopped through its AbortSignal before its end. */
+  ended: z.enum(['completed', 'aborted']),
   environment: EnvironmentSchema,
   config: z.record(z.string(), z.unknown()),
   elapsedMs: n,
@@ -107,8 +109,10 @@ export const RunResultSchema = z.object({
     mismatches: n,
     /** Pages in SWAPPED or SAME_FILLED state at the end (a page-table census). */
     stored_pages: n,
-    /** pswpout − pswpin − notify_free, which must equal stored_pages. */
+    /** pswpout − notify_free (slots freed by swap-in and by unmap), which must equal stored_pages. */
     stored_by_counters: n,
+    /** Lowest free memory seen in the samples (pages; negative = RAM overcommitted). */
+    min_free: n,
     counters_add_up: z.boolean(),
     problems: z.array(z.string()),
   }),

@@ -13,8 +13,10 @@ export const StoreResult = {
   STORED: 0,
   /** Every 8-byte word equal: only the fill word is kept. */
   SAME_FILLED: 1,
-  /** Not stored: codec failure, pool full or mem_limit; the page stays resident. */
+  /** Not stored: the codec failed; the page stays resident. */
   REJECTED: 2,
+  /** Not stored: the pool is full (mem_limit or the RAM budget); the page stays resident. */
+  NO_SPACE: 3,
 } as const;
 export type StoreResult = (typeof StoreResult)[keyof typeof StoreResult];
 
@@ -83,7 +85,8 @@ export class ZramStore {
     mm.lat.get('compress').record((performance.now() - t0) * 1e6);
     let src: Uint8Array = this.dstBytes;
     let srcOff = 0;
-    if (len < 0 || len > this.hugeThreshold) {
+    // len ≥ pageSize must be huge too: the slot table tells a huge page by its length.
+    if (len < 0 || len >= ps || len > this.hugeThreshold) {
       // zram: a huge page is stored as it is (ZRAM_HUGE).
       len = ps;
       src = mm.arena.bytes;
@@ -92,7 +95,7 @@ export class ZramStore {
     const handle = mm.pool.alloc(len);
     if (handle < 0) {
       vm.inc(ev.reject_alloc_fail);
-      return StoreResult.REJECTED;
+      return StoreResult.NO_SPACE;
     }
     mm.pool.write(handle, src, srcOff, len);
     mm.slots.set(page, handle, len);
@@ -129,7 +132,10 @@ export class ZramStore {
     this.freeSlot(page, sameFilled);
   }
 
-  /** Free a stored page's slot (swap-in done, or the page was unmapped). */
+  /**
+   * Free a stored page's slot (swap-in done, or the page was unmapped): zram's
+   * slot_free, counted as notify_free as zram_slot_free_notify counts both cases.
+   */
   freeSlot(page: number, sameFilled: boolean): void {
     const mm = this.mm;
     const ev = mm.ev;
@@ -144,6 +150,7 @@ export class ZramStore {
       if (len === ps) vm.add(ev.huge_pages, -1);
     }
     vm.add(ev.orig_data_size, -ps);
+    vm.inc(ev.notify_free);
     mm.slots.clear(page);
   }
 }

@@ -127,8 +127,8 @@ export function checkLines(r: RunResult): string[] {
   const ch = r.checks;
   const lines = [
     ch.counters_add_up
-      ? `counters add up: yes (pswpout − pswpin − notify_free = ${ch.stored_by_counters} = pages stored)`
-      : `counters add up: NO (pswpout − pswpin − notify_free = ${ch.stored_by_counters}, pages stored ${ch.stored_pages})`,
+      ? `counters add up: yes (pswpout − notify_free = ${ch.stored_by_counters} = pages stored)`
+      : `counters add up: NO (pswpout − notify_free = ${ch.stored_by_counters}, pages stored ${ch.stored_pages})`,
     `reads verified: ${int(ch.verified)}, mismatches: ${int(ch.mismatches)}`,
   ];
   for (const p of ch.problems) lines.push(`  problem: ${p}`);
