@@ -15,6 +15,12 @@ export interface Codec {
    * Throws on a codec failure (the caller counts reject_compress_fail).
    */
   compress(src: Buffer, srcOff: number, len: number, dst: Buffer): number;
+  /**
+   * For a codec that can only hand back memory of its own (lz4-napi returns a new Buffer):
+   * the compressed page, valid until the next call. The store then copies it straight into
+   * the pool instead of through `compress`'s buffer, saving one copy. Optional.
+   */
+  compressOwned?(src: Buffer, srcOff: number, len: number): Uint8Array;
   /** Decompress `srcLen` bytes of `src` from `srcOff` into `dst` at `dstOff`; exactly `outLen` bytes must come out. */
   decompress(src: Buffer, srcOff: number, srcLen: number, dst: Buffer, dstOff: number, outLen: number): void;
 }
@@ -51,6 +57,9 @@ export function createLz4Codec(pageSize: number): Codec {
   };
   return {
     name: 'lz4',
+    compressOwned(src, srcOff, len) {
+      return lz4.compressSync(pageView(src, srcOff, len));
+    },
     compress(src, srcOff, len, dst) {
       const out = lz4.compressSync(pageView(src, srcOff, len));
       if (out.length > dst.length) return -1;

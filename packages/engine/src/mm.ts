@@ -5,7 +5,7 @@
  * per run); `Mm` is what each thread builds from them: views on the same memory, made once.
  * Each layout has one owner module in @zreclaim/shm; this file only wires them together.
  */
-import { CounterSet, HistogramSet, PageArena, PageTable, SlotTable, Zone, ZsPool } from '@zreclaim/shm';
+import { CounterSet, type Histogram, HistogramSet, PageArena, PageTable, SlotTable, Zone, ZsPool } from '@zreclaim/shm';
 import type { Config } from './config.js';
 import { LATENCIES, VMSTAT, type LatencyName, type VmstatName } from './vmstat.js';
 
@@ -70,6 +70,8 @@ export class Mm {
   readonly vm: CounterSet<VmstatName>;
   readonly ev: Record<VmstatName, number>;
   readonly lat: HistogramSet<LatencyName>;
+  /** The same histograms resolved once by name, for the per-page path. */
+  readonly h: Record<LatencyName, Histogram>;
 
   constructor(readonly shared: SharedMm) {
     this.arena = new PageArena(shared.pages, shared.pageSize, shared.arena);
@@ -81,6 +83,8 @@ export class Mm {
     this.vm = new CounterSet(VMSTAT, shared.vmstat);
     this.ev = ids(this.vm);
     this.lat = new HistogramSet(LATENCIES, shared.latency);
+    this.h = {} as Record<LatencyName, Histogram>;
+    for (const n of LATENCIES) this.h[n] = this.lat.get(n);
   }
 
   get pages(): number {

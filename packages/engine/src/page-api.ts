@@ -212,7 +212,7 @@ export class AppPages implements PageApi {
     this.endWait(waitedSince);
     this.mapped[i] = 0;
     this.stats.unmaps++;
-    mm.lat.get('unmap').record((performance.now() - t0) * 1e6);
+    mm.h.unmap.record((performance.now() - t0) * 1e6);
   }
 
   /** Take the page LOCKED for an access, waiting for reclaim or faulting it in. */
@@ -238,7 +238,7 @@ export class AppPages implements PageApi {
         }
         const t0 = performance.now();
         this.store.swapIn(page, st === PageState.SAME_FILLED);
-        mm.lat.get('swapin').record((performance.now() - t0) * 1e6);
+        mm.h.swapin.record((performance.now() - t0) * 1e6);
         mm.vm.inc(mm.ev.pswpin);
         mm.vm.inc(mm.ev.pgmajfault);
         mm.vm.inc(mm.ev.workingset_refault_anon);
@@ -270,7 +270,7 @@ export class AppPages implements PageApi {
 
   private endWait(since: number): void {
     if (since === 0) return;
-    this.mm.lat.get('writeback_wait').record((performance.now() - since) * 1e6);
+    this.mm.h.writeback_wait.record((performance.now() - since) * 1e6);
     this.stats.writebackWaits++;
   }
 
@@ -290,7 +290,7 @@ export class AppPages implements PageApi {
         if (this.reclaimer.shrink(this.opts.directReclaimBatch, false) === 0) break;
         free = mm.freePages();
       }
-      mm.lat.get('alloc_stall').record((performance.now() - t0) * 1e6);
+      mm.h.alloc_stall.record((performance.now() - t0) * 1e6);
     }
     zone.addResident(1);
   }

@@ -23,6 +23,10 @@ export type ReclaimOutcome = (typeof ReclaimOutcome)[keyof typeof ReclaimOutcome
 const SCAN_RUN = 32;
 
 export class Reclaimer {
+  /** Pages storeIsolated freed since the last flush(), by who reclaimed them. */
+  private pendKswapd = 0;
+  private pendDirect = 0;
+
   constructor(
     protected readonly mm: Mm,
     protected readonly store: ZramStore,
@@ -43,6 +47,7 @@ export class Reclaimer {
     let scanned = 0;
     let examined = 0;
     let rejected = 0;
+    let activated = 0;
     const maxExamine = pages * 2;
     // A full pool will not take the next page either: stop at once. A codec that keeps
     // failing: stop after a few rejects rather than compress the whole table in vain.
@@ -58,7 +63,7 @@ export class Reclaimer {
         scanned++;
         if (w & REFERENCED) {
           // Second chance: referenced since the hand last passed.
-          if (pt.clearReferenced(page, w)) mm.vm.inc(ev.pgactivate);
+          if (pt.clearReferenced(page, w)) activated++;
           continue;
         }
         if (!pt.cas(page, w, PageState.ISOLATED)) continue;
@@ -68,6 +73,7 @@ export class Reclaimer {
         } catch (e) {
           // Never leave a page isolated behind a failure: its owner would wait for ever.
           if ((pt.load(page) & STATE_MASK) === PageState.ISOLATED) pt.release(page, PageState.RESIDENT, true);
+          this.flush();
           throw e;
         }
         if (r === ReclaimOutcome.FREED) reclaimed++;
@@ -76,7 +82,26 @@ export class Reclaimer {
       }
     }
     mm.vm.add(kswapd ? ev.pgscan_kswapd : ev.pgscan_direct, scanned);
+    mm.vm.add(ev.pgactivate, activated);
+    this.flush();
     return reclaimed;
+  }
+
+  /**
+   * Publish what storeIsolated counted: pages freed from RAM (nr_resident), pgsteal, and
+   * the store's counters. Once per slice or batch, not per page.
+   */
+  flush(): void {
+    const mm = this.mm;
+    const ev = mm.ev;
+    if (this.pendKswapd + this.pendDirect > 0) {
+      mm.zone.addResident(-(this.pendKswapd + this.pendDirect));
+      mm.vm.add(ev.pgsteal_kswapd, this.pendKswapd);
+      mm.vm.add(ev.pgsteal_direct, this.pendDirect);
+      mm.vm.add(ev.pgsteal_anon, this.pendKswapd + this.pendDirect);
+      this.pendKswapd = this.pendDirect = 0;
+    }
+    this.store.flushStats();
   }
 
   /**
@@ -87,19 +112,20 @@ export class Reclaimer {
     return this.storeIsolated(page, kswapd);
   }
 
-  /** Store an ISOLATED page and publish its new state; on reject it goes back to RESIDENT. */
+  /**
+   * Store an ISOLATED page and publish its new state; on reject it goes back to RESIDENT.
+   * Its counters wait for flush().
+   */
   storeIsolated(page: number, kswapd: boolean): ReclaimOutcome {
     const mm = this.mm;
-    const ev = mm.ev;
     const r = this.store.swapOut(page);
     if (r === StoreResult.REJECTED || r === StoreResult.NO_SPACE) {
       mm.pt.release(page, PageState.RESIDENT, true);
       return r === StoreResult.NO_SPACE ? ReclaimOutcome.NO_SPACE : ReclaimOutcome.KEPT;
     }
     mm.pt.release(page, r === StoreResult.SAME_FILLED ? PageState.SAME_FILLED : PageState.SWAPPED);
-    mm.zone.addResident(-1);
-    mm.vm.inc(kswapd ? ev.pgsteal_kswapd : ev.pgsteal_direct);
-    mm.vm.inc(ev.pgsteal_anon);
+    if (kswapd) this.pendKswapd++;
+    else this.pendDirect++;
     return ReclaimOutcome.FREED;
   }
 }

@@ -60,7 +60,29 @@ export class ZramStore {
 
   private readonly poison: boolean;
 
-  /** Store a page the caller holds ISOLATED. On REJECTED nothing changed. */
+  /**
+   * swapOut's counter deltas, published by flushStats(): reclaim stores pages in slices and
+   * publishes once per slice (like per-cpu vmstat deltas folded into the global counters),
+   * so readers on other threads may be late by one slice. The fault and unmap paths
+   * (swapIn, freeSlot) publish at once.
+   */
+  private pendStored = 0;
+  private pendSame = 0;
+  private pendHuge = 0;
+  private pendCompr = 0;
+
+  flushStats(): void {
+    const { vm, ev } = this.mm;
+    if (this.pendStored === 0) return;
+    vm.add(ev.pswpout, this.pendStored);
+    vm.add(ev.orig_data_size, this.pendStored * this.mm.pageSize);
+    vm.add(ev.same_pages, this.pendSame);
+    vm.add(ev.huge_pages, this.pendHuge);
+    vm.add(ev.compr_data_size, this.pendCompr);
+    this.pendStored = this.pendSame = this.pendHuge = this.pendCompr = 0;
+  }
+
+  /** Store a page the caller holds ISOLATED (then flushStats() to publish the counters). On REJECTED/NO_SPACE nothing changed. */
   swapOut(page: number): StoreResult {
     const mm = this.mm;
     const ev = mm.ev;
@@ -68,23 +90,27 @@ export class ZramStore {
     const ps = mm.pageSize;
     if (mm.arena.sameFilled(page, this.fill)) {
       mm.slots.set(page, this.fill[0], this.fill[1]);
-      vm.inc(ev.same_pages);
-      vm.inc(ev.pswpout);
-      vm.add(ev.orig_data_size, ps);
+      this.pendSame++;
+      this.pendStored++;
       return StoreResult.SAME_FILLED;
     }
     const off = mm.arena.offset(page);
     const t0 = performance.now();
     let len: number;
+    let src: Uint8Array = this.dstBytes;
+    let srcOff = 0;
     try {
-      len = this.codec.compress(mm.arenaBuf, off, ps, this.dst);
+      if (this.codec.compressOwned) {
+        src = this.codec.compressOwned(mm.arenaBuf, off, ps);
+        len = src.length;
+      } else {
+        len = this.codec.compress(mm.arenaBuf, off, ps, this.dst);
+      }
     } catch {
       vm.inc(ev.reject_compress_fail);
       return StoreResult.REJECTED;
     }
-    mm.lat.get('compress').record((performance.now() - t0) * 1e6);
-    let src: Uint8Array = this.dstBytes;
-    let srcOff = 0;
+    mm.h.compress.record((performance.now() - t0) * 1e6);
     // len ≥ pageSize must be huge too: the slot table tells a huge page by its length.
     if (len < 0 || len >= ps || len > this.hugeThreshold) {
       // zram: a huge page is stored as it is (ZRAM_HUGE).
@@ -99,10 +125,9 @@ export class ZramStore {
     }
     mm.pool.write(handle, src, srcOff, len);
     mm.slots.set(page, handle, len);
-    if (len === ps) vm.inc(ev.huge_pages);
-    vm.inc(ev.pswpout);
-    vm.add(ev.orig_data_size, ps);
-    vm.add(ev.compr_data_size, len);
+    if (len === ps) this.pendHuge++;
+    this.pendStored++;
+    this.pendCompr += len;
     if (this.poison) mm.arena.words.fill(POISON, off >> 2, (off + ps) >> 2);
     return StoreResult.STORED;
   }
