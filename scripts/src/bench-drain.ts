@@ -15,7 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { Kswapd, Mm, Reclaimer, ZramStore, createCodec, createSharedMm, resolveConfig } from '@zreclaim/engine';
+import { Kswapd, Mm, Reclaimer, createSharedMm, createStore, resolveConfig } from '@zreclaim/engine';
 import { PageState } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 
@@ -48,7 +48,7 @@ async function engineDrain(pages: number): Promise<{ reclaimed: number; secs: nu
   const mm = new Mm(createSharedMm(c));
   fillArena(mm, pages, c.pageSize);
   const bytes = Buffer.from(mm.arena.bytes.slice(0, pages * c.pageSize));
-  const store = new ZramStore(mm, createCodec('lz4', c.pageSize), { hugeThreshold: c.store.hugeThreshold, poison: false });
+  const store = createStore(mm, c);
   const kswapd = new Kswapd(mm, new Reclaimer(mm, store), c.kswapd.slice);
   const t0 = performance.now();
   kswapd.start();

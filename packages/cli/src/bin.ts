@@ -8,6 +8,8 @@ import { describeFailure, EXIT } from './errors.js';
 import type { Io } from './commands/run.js';
 
 const debug = process.env.ZRECLAIM_DEBUG === '1';
+/** Subcommands with their own help, for the hint after a flag error. */
+const COMMANDS = ['run', 'compare'];
 
 function errLine(line: string): void {
   process.stderr.write(`zreclaim: ${line}\n`);
@@ -20,7 +22,7 @@ const io: Io = {
 
 function fail(e: unknown): never {
   if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-  const f = describeFailure(e);
+  const f = describeFailure(e, COMMANDS.find((c) => c === process.argv.slice(2).find((a) => !a.startsWith('-'))));
   if (f.line !== undefined) errLine(f.line);
   process.exit(f.code);
 }

@@ -41,12 +41,13 @@ export interface Failure {
   code: number;
 }
 
-export function describeFailure(e: unknown): Failure {
+/** `command`: the subcommand being run, for the help hint of a flag error. */
+export function describeFailure(e: unknown, command = 'run'): Failure {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return { line: undefined, code: EXIT.ok };
     // `zreclaim` without a command: commander printed the help to stderr already.
     if (e.code === 'commander.help') return { line: undefined, code: EXIT.usage };
-    const help = e.code === 'commander.unknownCommand' ? 'zreclaim --help' : 'zreclaim run --help';
+    const help = e.code === 'commander.unknownCommand' ? 'zreclaim --help' : `zreclaim ${command} --help`;
     return { line: `${oneLine(e.message.replace(/^error: /, ''))} (see ${help})`, code: EXIT.usage };
   }
   if (e instanceof UsageError || e instanceof SourcedConfigError) return { line: oneLine(e.message), code: EXIT.usage };

@@ -24,6 +24,7 @@ export interface RunFlags {
   duration?: string;
   seed?: string;
   pipeline?: string;
+  ringCapacity?: string;
   codec?: string;
   kswapd?: boolean;
   slice?: string;
@@ -54,6 +55,7 @@ export const SIMPLE_FLAGS: FlagSpec[] = [
   { key: 'duration', flag: '--duration', path: 'duration', parse: 'number' },
   { key: 'seed', flag: '--seed', path: 'seed', parse: 'int' },
   { key: 'pipeline', flag: '--pipeline', path: 'pipeline', parse: 'string' },
+  { key: 'ringCapacity', flag: '--ring-capacity', path: 'ringCapacity', parse: 'int' },
   { key: 'codec', flag: '--codec', path: 'codec', parse: 'string' },
   { key: 'kswapd', flag: '--no-kswapd', path: 'kswapd.enabled', parse: 'bool' },
   { key: 'slice', flag: '--slice', path: 'kswapd.slice', parse: 'int' },

@@ -1,6 +1,7 @@
 /** The zreclaim program: its commands and options (bin.ts runs it and reports failures). */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { addCompareCommand } from './commands/compare.js';
 import { addRunCommand, type Io } from './commands/run.js';
 import { EXIT } from './errors.js';
 
@@ -21,9 +22,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(true);
   let code: number = EXIT.ok;
-  addRunCommand(program, io, (c) => {
+  const done = (c: number) => {
     code = c;
-  });
+  };
+  addRunCommand(program, io, done);
+  addCompareCommand(program, io, done);
   await program.parseAsync(argv);
   return code;
 }

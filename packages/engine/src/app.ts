@@ -6,12 +6,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createContentSource, usemem, type Workload } from '@zreclaim/workloads';
-import { createCodec } from './codec.js';
 import type { Config } from './config.js';
 import { Mm, type SharedMm } from './mm.js';
 import { AppPages, type AppStats } from './page-api.js';
 import { Reclaimer } from './reclaim.js';
-import { ZramStore } from './store.js';
+import { createStore } from './store.js';
 
 export interface AppTask {
   appId: number;
@@ -47,8 +46,7 @@ export async function loadWorkload(c: Config): Promise<Workload> {
 export async function prepareApplication(task: AppTask): Promise<{ control: AppControl; run: () => Promise<AppStats> }> {
   const c = task.config;
   const mm = new Mm(task.shared);
-  const codec = createCodec(c.codec, c.pageSize);
-  const store = new ZramStore(mm, codec, { hugeThreshold: c.store.hugeThreshold, poison: c.poison });
+  const store = createStore(mm, c);
   const reclaimer = new Reclaimer(mm, store);
   const content = createContentSource(c.content, c.pageSize, (c.seed * 7919 + task.appId) >>> 0);
   const workload = await loadWorkload(c);

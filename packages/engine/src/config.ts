@@ -56,8 +56,31 @@ export const CustomWorkloadSchema = z
 
 export const WorkloadSchema = z.discriminatedUnion('kind', [UsememSchema, CustomWorkloadSchema]);
 
-export const PIPELINES = ['inline'] as const;
-export const CODECS = ['lz4'] as const;
+/** Pipeline names as users write them; `padata:N`, `batch:B` and `padata:N+batch:B` take numbers. */
+export const PIPELINES = ['inline', 'kcompressd', 'padata:N', 'batch:B', 'padata:N+batch:B'] as const;
+export const CODECS = ['lz4', 'lz4-native', 'zstd'] as const;
+
+/** A parsed pipeline: how many compression workers kswapd hands pages to, and the batch size. */
+export interface PipelineSpec {
+  name: string;
+  /** 0 = inline (kswapd compresses itself). */
+  workers: number;
+  /** Pages a worker takes per request (1 = one page per request). */
+  batch: number;
+}
+
+const PIPELINE_RE = /^(inline|kcompressd|padata:(\d+)|batch:(\d+)|padata:(\d+)\+batch:(\d+))$/;
+
+/** Parse a pipeline name; undefined if it is not one. */
+export function parsePipeline(name: string): PipelineSpec | undefined {
+  const m = PIPELINE_RE.exec(name);
+  if (!m) return undefined;
+  if (m[1] === 'inline') return { name, workers: 0, batch: 1 };
+  if (m[1] === 'kcompressd') return { name, workers: 1, batch: 1 };
+  const workers = Number(m[2] ?? m[4] ?? 1);
+  const batch = Number(m[3] ?? m[5] ?? 1);
+  return { name, workers, batch };
+}
 
 export const ConfigSchema = z
   .object({
@@ -82,8 +105,28 @@ export const ConfigSchema = z
     /** Seconds the applications run their access phase. */
     duration: z.number().positive('duration must be > 0 seconds').max(86_400).default(10),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    pipeline: z.enum(PIPELINES).default('inline'),
+    pipeline: z
+      .string()
+      .refine((v) => {
+        const p = parsePipeline(v);
+        return p !== undefined && p.workers >= 0 && p.workers <= 16 && p.batch >= 1 && p.batch <= 256;
+      }, 'pipeline must be inline, kcompressd, padata:N (N 1..16), batch:B (B 1..256) or padata:N+batch:B')
+      .default('inline'),
+    /** Capacity of each kswapd → worker ring (a power of two; the kcompressd patch's kfifo holds 256). */
+    ringCapacity: z
+      .number()
+      .int()
+      .refine((n) => n >= 2 && n <= 65_536 && (n & (n - 1)) === 0, 'ringCapacity must be a power of two from 2 to 65536')
+      .default(256),
     codec: z.enum(CODECS).default('lz4'),
+    /**
+     * Fault injection, for tests: the compressor fails on arena page `compressFailPage`
+     * (reject_compress_fail); a compression worker exits after `compressorExitAfter` pages.
+     */
+    inject: z
+      .object({ compressFailPage: z.number().int().min(-1).default(-1), compressorExitAfter: z.number().int().min(0).default(0) })
+      .strict()
+      .default({ compressFailPage: -1, compressorExitAfter: 0 }),
     store: z
       .object({
         mode: z.enum(['zram']).default('zram'),
@@ -100,9 +143,16 @@ export const ConfigSchema = z
         enabled: z.boolean().default(true),
         /** Pages kswapd reclaims before it yields the event loop. */
         slice: z.number().int().min(1).max(4096).default(64),
+        /**
+         * When every worker's ring is full: 'inline' compresses the page in kswapd (the
+         * kcompressd patch's fallback, counted as kcompressd_fifo_full); 'wait' puts the
+         * page back and waits for room, so only the workers compress (to measure a
+         * pipeline by itself).
+         */
+        onFull: z.enum(['inline', 'wait']).default('inline'),
       })
       .strict()
-      .default({ enabled: true, slice: 64 }),
+      .default({ enabled: true, slice: 64, onFull: 'inline' }),
     /** Pages one direct reclaim tries to free (SWAP_CLUSTER_MAX). */
     directReclaimBatch: z.number().int().min(1).max(1024).default(32),
     /** Applications checksum every page they write and check it on every read. */
@@ -118,6 +168,8 @@ export type WorkloadConfig = z.output<typeof WorkloadSchema>;
 
 /** A validated config with every default filled in and the derived page counts. */
 export type Config = z.output<typeof ConfigSchema> & {
+  /** The pipeline, parsed. */
+  pipe: PipelineSpec;
   /** RAM budget in pages. */
   ramPages: number;
   /** Watermarks in free pages. */
@@ -180,7 +232,11 @@ export function resolveConfig(input: unknown = {}): Config {
     high: Math.max(3, Math.round(ramPages * high)),
   };
   if (c.apps > c.pages / 16) fail('apps', c.apps, `each application needs at least 16 pages; with ${c.pages} pages use at most ${Math.floor(c.pages / 16)} apps`);
-  return { ...c, ramPages, wmark };
+  const pipe = parsePipeline(c.pipeline)!;
+  if (pipe.workers === 0 && c.codec === 'zstd') {
+    fail('codec', c.codec, 'zstd compresses asynchronously and needs compression workers: use --pipeline kcompressd, padata:N or batch:B');
+  }
+  return { ...c, pipe, ramPages, wmark };
 }
 
 function fail(field: string, value: unknown, why: string): never {

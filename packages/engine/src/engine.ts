@@ -10,19 +10,21 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { PageState } from '@zreclaim/shm';
+import { type HistogramSummary, Inflight, PageState, Ring } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
-import { createCodec } from './codec.js';
+import { recoverInflight, type CompressorStats, type CompressorTask } from './compressor.js';
 import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput } from './config.js';
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
 import { Kswapd } from './kswapd.js';
-import { createSharedMm, Mm } from './mm.js';
+import { createSharedMm, Mm, type SharedMm } from './mm.js';
 import type { AppStats } from './page-api.js';
+import { OffloadReclaimer } from './offload.js';
 import { Reclaimer } from './reclaim.js';
-import { RESULT_SCHEMA, type RunResult } from './result.js';
-import { ZramStore } from './store.js';
+import { RESULT_SCHEMA, type PipelineReport, type RunResult } from './result.js';
+import type { LatencyName, VmstatName } from './vmstat.js';
+import { createStore } from './store.js';
 
 export interface Progress {
   elapsedMs: number;
@@ -35,6 +37,8 @@ export interface Progress {
   allocstall: number;
   /** Live statistics from each application (through the control plane). */
   apps: AppStats[];
+  /** Live statistics from each compression worker (empty for inline). */
+  compressors: CompressorStats[];
 }
 
 export interface RunOptions {
@@ -50,6 +54,9 @@ export class EngineError extends Error {
 
 /** Compiled application worker; the same relative path from src/ (vitest) and dist/. */
 const APP_WORKER = fileURLToPath(new URL('../../../workers/dist/app-worker.js', import.meta.url));
+const COMPRESS_WORKER = fileURLToPath(new URL('../../../workers/dist/compress-worker.js', import.meta.url));
+/** Restarts of crashed compression workers a run tolerates before it fails. */
+const MAX_RESTARTS = 8;
 
 const SAMPLE_MS = 100;
 
@@ -76,6 +83,7 @@ export class Engine {
   private closed = false;
   private running = false;
   private current: Promise<RunResult> | undefined;
+  private compressors: Piscina | undefined;
   private stopCurrent: (() => void) | undefined;
 
   constructor(private readonly input: ConfigInput) {
@@ -97,6 +105,74 @@ export class Engine {
     }
   }
 
+  /**
+   * A pure drain: the arena full of cold pages (the config's content), no application
+   * running, and kswapd reclaiming through the config's pipeline until free memory reaches
+   * the high watermark and every queued page is stored. The RAM budget is the arena itself
+   * and the high watermark half of it, so kswapd reclaims most of the arena. This is the
+   * benchmark that compares pipelines and codecs on the same pages.
+   */
+  async drain(): Promise<DrainResult> {
+    if (this.closed) throw new EngineError('engine is closed');
+    if (this.running) throw new EngineError('a run is already in progress on this engine');
+    this.running = true;
+    try {
+      return await this.drainOnce(this.config);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async drainOnce(base: Config): Promise<DrainResult> {
+    const pages = base.pages;
+    const c: Config = { ...base, ramPages: pages, wmark: { min: 1, low: Math.floor(pages * 0.45), high: Math.floor(pages * 0.49) } };
+    const shared = createSharedMm(c);
+    const mm = new Mm(shared);
+    const content = createContentSource(c.content, c.pageSize, c.seed);
+    for (let p = 0; p < pages; p++) {
+      content.fill(mm.arena.bytes, mm.arena.offset(p), c.pageSize, p, 1);
+      mm.pt.map(p, 1);
+      mm.pt.release(p, PageState.RESIDENT, false);
+    }
+    mm.zone.addResident(pages);
+    const store = createStore(mm, c);
+    const pipeline = c.pipe.workers > 0 ? this.startPipeline(c, shared, mm) : undefined;
+    const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
+    const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice);
+    if (pipeline) await pipeline.ready();
+    const t0 = performance.now();
+    kswapd.start();
+    mm.zone.wakeKswapd();
+    const deadline = t0 + 120_000;
+    let err: unknown;
+    while (mm.freePages() < mm.zone.wmarkHigh || reclaimer.pending() > 0) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (performance.now() > deadline) {
+        err = new EngineError('drain did not reach the high watermark within 120 s');
+        break;
+      }
+      if (kswapd.error) break;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    mm.zone.stop();
+    await kswapd.stopped();
+    const perr = pipeline ? await pipeline.finish(err !== undefined) : undefined;
+    if (kswapd.error) throw new EngineError(`kswapd failed: ${kswapd.error.message}`);
+    if (err !== undefined || perr !== undefined) throw err ?? perr;
+    const counters = mm.vm.snapshot();
+    return {
+      schema: 'zreclaim.drain/v1',
+      environment: environment(configHash(c)),
+      pipeline: pipeline?.report() ?? inlineReport(c),
+      pages: counters.pgsteal_anon,
+      seconds: secs,
+      pagesPerSec: counters.pgsteal_anon / secs,
+      kswapdBusyMs: kswapd.busyMs,
+      counters,
+      latency: mm.lat.snapshot(),
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     // Closing during a run stops it and waits for it: terminating workers mid-operation
@@ -106,6 +182,7 @@ export class Engine {
     const pool = this.pool;
     this.pool = undefined;
     if (pool) await pool.destroy();
+    await this.compressors?.destroy().catch(() => undefined);
   }
 
   private workers(threads: number): Piscina {
@@ -127,8 +204,10 @@ export class Engine {
     const env = environment(configHash(c));
     const shared = createSharedMm(c);
     const mm = new Mm(shared);
-    const store = new ZramStore(mm, createCodec(c.codec, c.pageSize), { hugeThreshold: c.store.hugeThreshold, poison: c.poison });
-    const kswapd = new Kswapd(mm, new Reclaimer(mm, store), c.kswapd.slice);
+    const store = createStore(mm, c);
+    const pipeline = c.pipe.workers > 0 ? this.startPipeline(c, shared, mm) : undefined;
+    const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
+    const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice);
     const pool = this.workers(c.apps);
 
     // One task and one control port per application; shares split the arena evenly.
@@ -154,6 +233,7 @@ export class Engine {
     const failure = new Promise<never>((_, reject) => (fail = reject));
     failure.catch(() => undefined);
     tasks.forEach((t) => t.catch((e: unknown) => fail(new EngineError(`application worker failed: ${message(e)}`))));
+    pipeline?.failed.catch((e: unknown) => fail(e));
     const orFail = <T>(p: Promise<T>) => Promise.race([p, failure]);
 
     const samples: Sample[] = [];
@@ -199,7 +279,7 @@ export class Engine {
       sample();
       sampler = setInterval(sample, SAMPLE_MS);
       await orFail(Promise.all(remotes.map((r) => r.start())));
-      if (opts.onProgress) progress = this.reportProgress(opts.onProgress, opts.progressIntervalMs ?? 250, remotes, settled, samples, mm, c, () => t0);
+      if (opts.onProgress) progress = this.reportProgress(opts.onProgress, opts.progressIntervalMs ?? 250, remotes, settled, samples, mm, c, () => t0, pipeline?.liveStats);
       await orFail(Promise.all(tasks));
     } catch (e) {
       error = e;
@@ -214,13 +294,122 @@ export class Engine {
       await kswapd.stopped();
       if (error !== undefined) await this.reap(tasks, remotes);
       remotes.forEach((r) => releaseControl(r));
+      // No more pushes: the workers drain their rings and return.
+      if (pipeline) {
+        const err = await pipeline.finish(error !== undefined);
+        if (error === undefined && err !== undefined) error = err;
+      }
     }
     if (error !== undefined) throw error instanceof EngineError ? error : new EngineError(message(error));
     if (kswapd.error) throw new EngineError(`kswapd failed: ${kswapd.error.message}`);
     const apps = await Promise.all(tasks);
     const elapsedMs = performance.now() - t0;
     sample();
-    return buildResult(c, env, mm, kswapd, samples, apps, elapsedMs, aborted);
+    return buildResult(c, env, mm, kswapd, samples, apps, elapsedMs, aborted, pipeline?.report());
+  }
+
+  /**
+   * Start the compression workers of a kcompressd / padata / batch pipeline: one ring and
+   * one in-flight record each, one long piscina task each. A worker that dies has its
+   * in-flight batch recovered (recoverInflight) and its task resubmitted on the same ring;
+   * piscina replaces the thread.
+   */
+  private startPipeline(c: Config, shared: SharedMm, mm: Mm) {
+    const n = c.pipe.workers;
+    const rings = Array.from({ length: n }, () => new Ring(c.ringCapacity));
+    const inflight = Array.from({ length: n }, () => new Inflight(c.pipe.batch));
+    const stampsSab = new SharedArrayBuffer(c.pages * 8);
+    const stamps = new Float64Array(stampsSab);
+    // Kept across runs like the application pool: a warm thread has its code compiled.
+    if (this.compressors && this.compressors.options.maxThreads !== n) {
+      void this.compressors.destroy();
+      this.compressors = undefined;
+    }
+    const pool = (this.compressors ??= new Piscina({ filename: COMPRESS_WORKER, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' }));
+    const stats: (CompressorStats | undefined)[] = new Array(n).fill(undefined);
+    const remotes: Remote<{ stats(): CompressorStats; ready(): boolean }>[] = [];
+    const alive: boolean[] = [];
+    const done: Promise<void>[] = [];
+    let crashes = 0;
+    let returned = 0;
+    let kept = 0;
+    let stopping = false;
+    let fail!: (e: unknown) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => undefined);
+    const launch = (i: number, generation: number): Promise<void> => {
+      const { port1, port2 } = new MessageChannel();
+      // Fault injection applies to a worker's first life only, or it would crash for ever.
+      const config = generation === 0 ? c : { ...c, inject: { ...c.inject, compressorExitAfter: 0 } };
+      const task: CompressorTask & { port: typeof port2 } = { workerId: i, config, shared, ring: rings[i].sab, inflight: inflight[i].sab, stamps: stampsSab, port: port2 };
+      if (remotes[i]) releaseControl(remotes[i]);
+      remotes[i] = wrapControl(port1);
+      alive[i] = true;
+      return (pool.run(task, { transferList: [port2] }) as Promise<CompressorStats>).then(
+        (s) => {
+          stats[i] = s;
+          alive[i] = false;
+        },
+        (e: unknown) => {
+          alive[i] = false;
+          const r = recoverInflight(mm, inflight[i]);
+          crashes++;
+          returned += r.returned;
+          kept += r.kept;
+          if (crashes > MAX_RESTARTS) {
+            fail(new EngineError(`compression worker ${i} died ${crashes} times; last: ${message(e)}`));
+            return;
+          }
+          return launch(i, generation + 1);
+        },
+      );
+    };
+    for (let i = 0; i < n; i++) done.push(launch(i, 0));
+    return {
+      rings,
+      inflight,
+      stamps,
+      failed,
+      /** Close the rings, let the workers drain them, and wait (terminating them on failure). */
+      finish: async (failing: boolean): Promise<unknown> => {
+        if (stopping) return undefined;
+        stopping = true;
+        for (const r of rings) r.close();
+        const all = Promise.all(done).then(() => true);
+        const ok = await Promise.race([all, failed.catch(() => false), new Promise<false>((r) => setTimeout(() => r(false), failing ? STOP_GRACE_MS : 60_000).unref())]);
+        remotes.forEach((r) => releaseControl(r));
+        if (!ok) {
+          // Workers that did not drain are terminated with their pool.
+          this.compressors = undefined;
+          await pool.destroy().catch(() => undefined);
+          // A worker that did not drain leaves pages isolated: put them back.
+          for (const inf of inflight) recoverInflight(mm, inf);
+          return new EngineError('compression workers did not drain their rings');
+        }
+        return undefined;
+      },
+      /** Every worker attached (answers its control port). */
+      ready: (): Promise<unknown> => Promise.race([Promise.all(remotes.map((r) => r.ready())), failed]),
+      /** Live statistics of the running workers (through the control plane). */
+      liveStats: (): Promise<CompressorStats[]> =>
+        Promise.all(
+          remotes.map((r, i) =>
+            alive[i] ? Promise.race([r.stats(), new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000).unref())]) : Promise.resolve(stats[i]),
+          ),
+        ).then((all) => all.filter((x): x is CompressorStats => x !== undefined)),
+      report: (): PipelineReport => ({
+        name: c.pipe.name,
+        workers: c.pipe.workers,
+        batch: c.pipe.batch,
+        shard: 'round-robin',
+        ringCapacity: c.ringCapacity,
+        codec: c.codec,
+        crashes,
+        pages_returned: returned,
+        pages_kept: kept,
+        compressors: stats.filter((s): s is CompressorStats => s !== undefined),
+      }),
+    };
   }
 
   /**
@@ -248,6 +437,7 @@ export class Engine {
     mm: Mm,
     c: Config,
     t0: () => number,
+    compressorStats?: () => Promise<CompressorStats[]>,
   ): NodeJS.Timeout {
     const last: (AppStats | undefined)[] = remotes.map(() => undefined);
     let inFlight = false;
@@ -260,8 +450,8 @@ export class Engine {
           ? Promise.resolve(last[i])
           : Promise.race([r.stats(), new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000).unref())]).then((s) => (s ? (last[i] = s) : last[i])),
       );
-      Promise.all(asks)
-        .then((apps) => {
+      Promise.all([Promise.all(asks), compressorStats ? compressorStats() : Promise.resolve([])])
+        .then(([apps, compressors]) => {
           const s = samples[samples.length - 1];
           onProgress({
             elapsedMs: performance.now() - t0(),
@@ -273,6 +463,7 @@ export class Engine {
             pswpin: s.pswpin,
             allocstall: mm.vm.get(mm.ev.allocstall),
             apps: apps.filter((a): a is AppStats => a !== undefined),
+            compressors,
           });
         })
         .catch(() => undefined)
@@ -281,6 +472,23 @@ export class Engine {
         });
     }, intervalMs);
   }
+}
+
+function inlineReport(c: Config): PipelineReport {
+  return { name: 'inline', workers: 0, batch: 1, shard: 'none', ringCapacity: 0, codec: c.codec, crashes: 0, pages_returned: 0, pages_kept: 0, compressors: [] };
+}
+
+export interface DrainResult {
+  schema: 'zreclaim.drain/v1';
+  environment: ReturnType<typeof environment>;
+  pipeline: PipelineReport;
+  /** Pages reclaimed (pgsteal_anon). */
+  pages: number;
+  seconds: number;
+  pagesPerSec: number;
+  kswapdBusyMs: number;
+  counters: Record<VmstatName, number>;
+  latency: Record<LatencyName, HistogramSummary>;
 }
 
 /** How long applications get to stop after a failure before their threads are terminated. */
@@ -320,6 +528,7 @@ function buildResult(
   apps: AppStats[],
   elapsedMs: number,
   aborted: boolean,
+  pipeline: PipelineReport | undefined,
 ): RunResult {
   const counters = mm.vm.snapshot();
   const ps = c.pageSize;
@@ -353,6 +562,7 @@ function buildResult(
     schema: RESULT_SCHEMA,
     kind: 'run',
     ended: aborted ? 'aborted' : 'completed',
+    pipeline: pipeline ?? inlineReport(c),
     environment: env,
     config: c,
     elapsedMs,

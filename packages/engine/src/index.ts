@@ -1,12 +1,14 @@
-export { createEngine, Engine, EngineError, type Progress, type RunOptions } from './engine.js';
-export { resolveConfig, configHash, ConfigError, ConfigSchema, type Config, type ConfigInput, PIPELINES, CODECS } from './config.js';
+export { createEngine, Engine, EngineError, type DrainResult, type Progress, type RunOptions } from './engine.js';
+export { resolveConfig, configHash, ConfigError, ConfigSchema, type Config, type ConfigInput, PIPELINES, CODECS, parsePipeline, type PipelineSpec } from './config.js';
 export { RunResultSchema, RESULT_SCHEMA, resultJsonSchema, type RunResult } from './result.js';
 export { VMSTAT, PROC_VMSTAT, ZRAM_MM_STAT_GAUGES, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
 export { prepareApplication, type AppTask, type AppControl } from './app.js';
 export { exposeControl } from './control.js';
+export { Compressor, recoverInflight, type CompressorTask, type CompressorStats } from './compressor.js';
+export { OffloadReclaimer } from './offload.js';
 export { createCodec, type Codec } from './codec.js';
 export { Mm, createSharedMm, type SharedMm } from './mm.js';
-export { ZramStore, StoreResult } from './store.js';
+export { ZramStore, StoreResult, createStore } from './store.js';
 export { Reclaimer } from './reclaim.js';
 export { Kswapd } from './kswapd.js';
 export { AppPages, type AppStats } from './page-api.js';

@@ -44,10 +44,23 @@ export class Kswapd {
         continue;
       }
       mm.vm.inc(mm.ev.pageoutrun);
+      // balance_pgdat: reclaim until free memory is really back above high.
       while (!zone.stopped && mm.freePages() < zone.wmarkHigh) {
+        // Pages queued to compression workers free memory once stored (about half a page
+        // each at a typical ratio): when they will cover the gap, wait for them instead of
+        // isolating more (the kernel throttles kswapd on writeback the same way).
+        if (mm.freePages() + this.reclaimer.pending() / 2 >= zone.wmarkHigh) {
+          await new Promise<void>((r) => setTimeout(r, 1));
+          continue;
+        }
         const t0 = performance.now();
         const n = this.reclaimer.shrink(this.slice, true);
         this.busyMs += performance.now() - t0;
+        if (this.reclaimer.ringFull) {
+          // kswapd.onFull 'wait': the workers are behind; sleep until one has room.
+          await this.reclaimer.waitForRoom();
+          continue;
+        }
         await yieldLoop();
         if (n === 0) {
           // Nothing reclaimable right now (all referenced or held): back off briefly.

@@ -16,6 +16,10 @@ export const ReclaimOutcome = {
   KEPT: 1,
   /** The page stays resident because the pool is full. */
   NO_SPACE: 2,
+  /** Handed to a compression worker (counts toward the slice; freed when stored). */
+  QUEUED: 3,
+  /** Every ring is full and kswapd waits for room (kswapd.onFull 'wait'): end the slice. */
+  RING_FULL: 4,
 } as const;
 export type ReclaimOutcome = (typeof ReclaimOutcome)[keyof typeof ReclaimOutcome];
 
@@ -26,6 +30,8 @@ export class Reclaimer {
   /** Pages storeIsolated freed since the last flush(), by who reclaimed them. */
   private pendKswapd = 0;
   private pendDirect = 0;
+  /** The last shrink stopped because every ring was full (kswapd.onFull 'wait'). */
+  ringFull = false;
 
   constructor(
     protected readonly mm: Mm,
@@ -52,7 +58,8 @@ export class Reclaimer {
     // A full pool will not take the next page either: stop at once. A codec that keeps
     // failing: stop after a few rejects rather than compress the whole table in vain.
     const maxRejected = Math.max(8, nr);
-    while (reclaimed < nr && examined < maxExamine && rejected < maxRejected) {
+    this.ringFull = false;
+    while (reclaimed < nr && examined < maxExamine && rejected < maxRejected && !this.ringFull) {
       const start = mm.zone.claimScan(SCAN_RUN, pages);
       for (let j = 0; j < SCAN_RUN && reclaimed < nr; j++) {
         let page = start + j;
@@ -76,8 +83,12 @@ export class Reclaimer {
           this.flush();
           throw e;
         }
-        if (r === ReclaimOutcome.FREED) reclaimed++;
+        if (r === ReclaimOutcome.FREED || r === ReclaimOutcome.QUEUED) reclaimed++;
         else if (r === ReclaimOutcome.NO_SPACE) rejected = maxRejected;
+        else if (r === ReclaimOutcome.RING_FULL) {
+          this.ringFull = true;
+          break;
+        }
         else rejected++;
       }
     }
@@ -85,6 +96,20 @@ export class Reclaimer {
     mm.vm.add(ev.pgactivate, activated);
     this.flush();
     return reclaimed;
+  }
+
+  /** Wait until a compression worker has room again (after a shrink that found every ring full). */
+  async waitForRoom(): Promise<void> {}
+
+  /** Pages reclaim has taken but not freed yet (queued to compression workers). */
+  pending(): number {
+    return 0;
+  }
+
+  /** Count a page a compression worker freed on kswapd's behalf (published at flush). */
+  countFreed(kswapd: boolean): void {
+    if (kswapd) this.pendKswapd++;
+    else this.pendDirect++;
   }
 
   /**
@@ -124,8 +149,7 @@ export class Reclaimer {
       return r === StoreResult.NO_SPACE ? ReclaimOutcome.NO_SPACE : ReclaimOutcome.KEPT;
     }
     mm.pt.release(page, r === StoreResult.SAME_FILLED ? PageState.SAME_FILLED : PageState.SWAPPED);
-    if (kswapd) this.pendKswapd++;
-    else this.pendDirect++;
+    this.countFreed(kswapd);
     return ReclaimOutcome.FREED;
   }
 }

@@ -69,11 +69,32 @@ export const AppStatsSchema = z.object({
   mismatchPages: z.array(n),
 });
 
+export const PipelineReportSchema = z.object({
+  name: z.string(),
+  /** Compression workers (0 = inline). */
+  workers: z.number().int(),
+  batch: z.number().int(),
+  /** How kswapd spreads pages over the workers' rings. */
+  shard: z.enum(['round-robin', 'none']),
+  ringCapacity: z.number().int(),
+  codec: z.string(),
+  /** Compression workers that died and were replaced. */
+  crashes: z.number().int(),
+  /** Pages of dead workers' batches that went back to RESIDENT, and that stayed stored. */
+  pages_returned: z.number().int(),
+  pages_kept: z.number().int(),
+  compressors: z.array(
+    z.object({ workerId: z.number().int(), pages: n, batches: n, rejected: n, idleWaits: n }),
+  ),
+});
+export type PipelineReport = z.infer<typeof PipelineReportSchema>;
+
 export const RunResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA),
   kind: z.literal('run'),
   /** 'aborted' when the run was stopped through its AbortSignal before its end. */
   ended: z.enum(['completed', 'aborted']),
+  pipeline: PipelineReportSchema,
   environment: EnvironmentSchema,
   config: z.record(z.string(), z.unknown()),
   elapsedMs: n,

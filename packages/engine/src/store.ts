@@ -4,8 +4,14 @@
  * (zram_slot_free_notify). The caller holds the page (ISOLATED to store, LOCKED to load or
  * free) and moves the page-table state itself; the store keeps the slot table, the pool and
  * the mm_stat gauges in step.
+ *
+ * A stored object records which codec wrote it in the top byte of its slot length
+ * (length = bytes | codecId << 24): compression workers may use an asynchronous codec
+ * (zstd) while threads that must compress synchronously (direct reclaim, kswapd when the
+ * ring is full) use a synchronous one, and a fault decodes each object with its own.
  */
-import type { Codec } from './codec.js';
+import { CODEC_IDS, createCodec, type Codec } from './codec.js';
+import type { Config } from './config.js';
 import type { Mm } from './mm.js';
 
 export const StoreResult = {
@@ -20,28 +26,41 @@ export const StoreResult = {
 } as const;
 export type StoreResult = (typeof StoreResult)[keyof typeof StoreResult];
 
+const LEN_MASK = 0xffffff;
+const CODEC_SHIFT = 24;
+
+/** Bytes of a stored object from its slot-table length word. */
+export function slotBytes(lengthWord: number): number {
+  return lengthWord & LEN_MASK;
+}
+
 /** Poison written over a stored page's bytes (when config.poison), so a fault that skips the store shows. */
 const POISON = 0x5a5a5a5a;
 
 export class ZramStore {
   private readonly fill = new Int32Array(2);
-  /** Codec output, reused for every page. */
-  private readonly dst: Buffer;
+  /** Codec output, reused for every page (compress() writes here). */
+  readonly scratch: Buffer;
   /** The same memory as a plain Uint8Array: its subarray views are cheaper than a Buffer's. */
-  private readonly dstBytes: Uint8Array;
+  readonly scratchBytes: Uint8Array;
   /** An object straddling two pool pages is copied here before decompression. */
   private readonly tmp: Buffer;
   private readonly hugeThreshold: number;
   private readonly poolBuf: () => Buffer;
 
+  /**
+   * @param codec the synchronous codec this thread compresses with
+   * @param decoder the codec that decodes objects written by codec id `id`
+   */
   constructor(
     private readonly mm: Mm,
     private readonly codec: Codec,
+    private readonly decoder: (id: number) => Codec,
     opts: { hugeThreshold: number; poison: boolean },
   ) {
     const ps = mm.pageSize;
-    this.dst = Buffer.allocUnsafeSlow(ps + 64);
-    this.dstBytes = new Uint8Array(this.dst.buffer, this.dst.byteOffset, this.dst.length);
+    this.scratch = Buffer.allocUnsafeSlow(ps + 64);
+    this.scratchBytes = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
     this.tmp = Buffer.allocUnsafeSlow(ps + 64);
     this.hugeThreshold = Math.floor(ps * opts.hugeThreshold);
     this.poison = opts.poison;
@@ -82,35 +101,52 @@ export class ZramStore {
     this.pendStored = this.pendSame = this.pendHuge = this.pendCompr = 0;
   }
 
-  /** Store a page the caller holds ISOLATED (then flushStats() to publish the counters). On REJECTED/NO_SPACE nothing changed. */
+  /**
+   * Store a page the caller holds ISOLATED, compressing it synchronously on this thread
+   * (then flushStats() to publish the counters). On REJECTED/NO_SPACE nothing changed.
+   */
   swapOut(page: number): StoreResult {
+    if (this.trySameFilled(page)) return StoreResult.SAME_FILLED;
     const mm = this.mm;
-    const ev = mm.ev;
-    const vm = mm.vm;
-    const ps = mm.pageSize;
-    if (mm.arena.sameFilled(page, this.fill)) {
-      mm.slots.set(page, this.fill[0], this.fill[1]);
-      this.pendSame++;
-      this.pendStored++;
-      return StoreResult.SAME_FILLED;
-    }
     const off = mm.arena.offset(page);
     const t0 = performance.now();
     let len: number;
-    let src: Uint8Array = this.dstBytes;
-    let srcOff = 0;
+    let src: Uint8Array = this.scratchBytes;
     try {
       if (this.codec.compressOwned) {
-        src = this.codec.compressOwned(mm.arenaBuf, off, ps);
+        src = this.codec.compressOwned(mm.arenaBuf, off, mm.pageSize);
         len = src.length;
       } else {
-        len = this.codec.compress(mm.arenaBuf, off, ps, this.dst);
+        len = this.codec.compress!(mm.arenaBuf, off, mm.pageSize, this.scratch);
       }
     } catch {
-      vm.inc(ev.reject_compress_fail);
+      mm.vm.inc(mm.ev.reject_compress_fail);
       return StoreResult.REJECTED;
     }
     mm.h.compress.record((performance.now() - t0) * 1e6);
+    return this.storeCompressed(page, src, len, this.codec.id);
+  }
+
+  /** zram's same-filled check: if the page is one repeated 8-byte word, keep only that. */
+  trySameFilled(page: number): boolean {
+    const mm = this.mm;
+    if (!mm.arena.sameFilled(page, this.fill)) return false;
+    mm.slots.set(page, this.fill[0], this.fill[1]);
+    this.pendSame++;
+    this.pendStored++;
+    return true;
+  }
+
+  /**
+   * Store a held page whose compressed bytes are `src[0, len)` (len < 0: incompressible),
+   * written by codec `codecId`: a huge page if it did not compress enough, else a pool
+   * object. The arena's page is poisoned once its copy is in the pool.
+   */
+  storeCompressed(page: number, src: Uint8Array, len: number, codecId: number): StoreResult {
+    const mm = this.mm;
+    const ps = mm.pageSize;
+    const off = mm.arena.offset(page);
+    let srcOff = 0;
     // len ≥ pageSize must be huge too: the slot table tells a huge page by its length.
     if (len < 0 || len >= ps || len > this.hugeThreshold) {
       // zram: a huge page is stored as it is (ZRAM_HUGE).
@@ -120,11 +156,11 @@ export class ZramStore {
     }
     const handle = mm.pool.alloc(len);
     if (handle < 0) {
-      vm.inc(ev.reject_alloc_fail);
+      mm.vm.inc(mm.ev.reject_alloc_fail);
       return StoreResult.NO_SPACE;
     }
     mm.pool.write(handle, src, srcOff, len);
-    mm.slots.set(page, handle, len);
+    mm.slots.set(page, handle, len | (codecId << CODEC_SHIFT));
     if (len === ps) this.pendHuge++;
     this.pendStored++;
     this.pendCompr += len;
@@ -137,20 +173,22 @@ export class ZramStore {
     const mm = this.mm;
     const ps = mm.pageSize;
     const handle = mm.slots.handle[page];
-    const len = mm.slots.length[page];
+    const word = mm.slots.length[page];
     if (sameFilled) {
-      mm.arena.fillPage(page, handle, len);
+      mm.arena.fillPage(page, handle, word);
     } else {
       const off = mm.arena.offset(page);
+      const len = word & LEN_MASK;
       if (len === ps) {
         mm.pool.read(handle, mm.arena.bytes, off, ps);
       } else {
+        const codec = this.decoder(word >>> CODEC_SHIFT);
         const at = mm.pool.contiguousOffset(handle, len);
         if (at >= 0) {
-          this.codec.decompress(this.poolBuf(), at, len, mm.arenaBuf, off, ps);
+          codec.decompress(this.poolBuf(), at, len, mm.arenaBuf, off, ps);
         } else {
           mm.pool.read(handle, this.tmp, 0, len);
-          this.codec.decompress(this.tmp, 0, len, mm.arenaBuf, off, ps);
+          codec.decompress(this.tmp, 0, len, mm.arenaBuf, off, ps);
         }
       }
     }
@@ -169,7 +207,7 @@ export class ZramStore {
     if (sameFilled) {
       vm.add(ev.same_pages, -1);
     } else {
-      const len = mm.slots.length[page];
+      const len = mm.slots.length[page] & LEN_MASK;
       mm.pool.free(mm.slots.handle[page]);
       vm.add(ev.compr_data_size, -len);
       if (len === ps) vm.add(ev.huge_pages, -1);
@@ -178,4 +216,26 @@ export class ZramStore {
     vm.inc(ev.notify_free);
     mm.slots.clear(page);
   }
+}
+
+/** The synchronous codec a thread that must not wait compresses with when the configured one is asynchronous. */
+export const SYNC_FALLBACK_CODEC = 'lz4';
+
+/**
+ * This thread's store: it compresses synchronously with the configured codec, or with
+ * SYNC_FALLBACK_CODEC when that one is asynchronous (zstd: direct reclaim in an application,
+ * kswapd when every ring is full), and decodes every object with the codec that wrote it.
+ */
+export function createStore(mm: Mm, c: Config): ZramStore {
+  const names = Object.keys(CODEC_IDS) as (keyof typeof CODEC_IDS)[];
+  const byId: Codec[] = [];
+  const decoder = (id: number): Codec => {
+    const name = names.find((n) => CODEC_IDS[n] === id);
+    if (name === undefined) throw new Error(`slot tagged with unknown codec id ${id}`);
+    return (byId[id] ??= createCodec(name, c.pageSize));
+  };
+  let codec = createCodec(c.codec, c.pageSize);
+  if (!codec.sync) codec = createCodec(SYNC_FALLBACK_CODEC, c.pageSize);
+  byId[codec.id] = codec;
+  return new ZramStore(mm, codec, decoder, { hugeThreshold: c.store.hugeThreshold, poison: c.poison });
 }

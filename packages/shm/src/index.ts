@@ -7,3 +7,4 @@ export * from './slot-table.js';
 export * from './zone.js';
 export * from './histogram.js';
 export * from './zspool.js';
+export * from './inflight.js';

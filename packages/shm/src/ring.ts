@@ -24,6 +24,10 @@ import { setInterval, clearInterval } from 'node:timers';
  *                        sleeps on it; a producer that sees 1 after storing `in` sets 0 and
  *                        notifies (Dekker: with seq-cst Atomics one of them sees the other)
  *   byte 260  sleeps     times the consumer went to sleep (consumer-written)
+ *   byte 320  producer_sleeping  futex word, the other way round: a producer that found the
+ *                        ring full stores 1, looks again, and waits on it
+ *                        (waitForSpaceAsync); a consumer that sees 1 after releasing items
+ *                        with the ring at most half full sets 0 and notifies
  *   byte 384  data[capacity]   slot i holds the item whose counter value masks to i
  *
  * The producer's words, the consumer's words and the sleep word are 128 bytes apart, so they
@@ -58,6 +62,7 @@ const OUT = 32;
 const OUT_SEQ = 33;
 const SLEEPING = 64;
 const SLEEPS = 65;
+const PRODUCER_SLEEPING = 80;
 const DATA_BYTES = 384;
 
 /** kcompressd's KCOMPRESS_FIFO_SIZE. */
@@ -220,6 +225,32 @@ export class Ring {
     }
   }
 
+  /**
+   * Producer: wait, without blocking the event loop, until the consumer has made room (the
+   * ring at most half full), or `timeoutMs`. Staged items are published first.
+   */
+  async waitForSpaceAsync(timeoutMs: number): Promise<void> {
+    this.publish();
+    Atomics.store(this.ctl, PRODUCER_SLEEPING, 1);
+    // Look again after declaring sleep (the Dekker half of the producer).
+    const fill = (this.tail - Atomics.load(this.ctl, OUT)) | 0;
+    if (fill <= this.capacity >> 1) {
+      Atomics.store(this.ctl, PRODUCER_SLEEPING, 0);
+      return;
+    }
+    const r = Atomics.waitAsync(this.ctl, PRODUCER_SLEEPING, 1, timeoutMs);
+    if (r.async) {
+      // A pending waitAsync does not keep the event loop alive by itself.
+      const keep = setInterval(() => undefined, 1000);
+      try {
+        await r.value;
+      } finally {
+        clearInterval(keep);
+      }
+    }
+    Atomics.store(this.ctl, PRODUCER_SLEEPING, 0);
+  }
+
   // ---- consumer ----
 
   /** Items this consumer can take now; reloads `in` only when its cached copy runs out. */
@@ -239,7 +270,14 @@ export class Ring {
     const v = this.data[h & this.mask];
     this.head = (h + 1) | 0;
     storeCount(this.ctl, OUT, OUT_SEQ, h, this.head);
+    if (Atomics.load(this.ctl, PRODUCER_SLEEPING) !== 0) this.wakeProducer();
     return v;
+  }
+
+  /** A producer waits for room: wake it once the ring is at most half full. */
+  private wakeProducer(): void {
+    if (((this.inCache - this.head) | 0) > this.capacity >> 1) return;
+    if (Atomics.compareExchange(this.ctl, PRODUCER_SLEEPING, 1, 0) === 1) Atomics.notify(this.ctl, PRODUCER_SLEEPING, 1);
   }
 
   /**
@@ -259,6 +297,7 @@ export class Ring {
     for (let i = first; i < n; i++) out[i] = data[i - first];
     this.head = (h + n) | 0;
     storeCount(this.ctl, OUT, OUT_SEQ, h, this.head);
+    if (Atomics.load(this.ctl, PRODUCER_SLEEPING) !== 0) this.wakeProducer();
     return n;
   }
 

@@ -1,12 +1,12 @@
 /** `zreclaim run`: one reclaim run on the engine; a human report or the RunResult as JSON. */
 import { Command, Option } from 'commander';
-import { ConfigError, createEngine, PIPELINES, CODECS, RESULT_SCHEMA, type Engine, type RunResult } from '@zreclaim/engine';
-import { readConfigFile } from '../config-file.js';
-import { EXIT, SourcedConfigError } from '../errors.js';
+import { PIPELINES, CODECS, RESULT_SCHEMA, type RunResult } from '@zreclaim/engine';
+import { EXIT } from '../errors.js';
 import { checkLines, checksPassed, formatRun } from '../format/table.js';
-import { flagFor, toConfigInput, type RunFlags } from '../options.js';
+import type { RunFlags } from '../options.js';
 import { createProgress, progressWanted } from '../progress.js';
-import { defaultOf, helpSuffix, kindsOf } from '../schema.js';
+import { helpSuffix } from '../schema.js';
+import { addConfigFlags, configInputFrom, createEngineFrom, typedFlags } from './config-flags.js';
 
 export interface Io {
   out: (s: string) => Promise<void>;
@@ -14,39 +14,15 @@ export interface Io {
 }
 
 export function addRunCommand(program: Command, io: Io, done: (code: number) => void): Command {
-  const contentKinds = kindsOf('content')
-    .filter((k) => k !== 'file')
-    .concat('file:PATH');
-  const def = defaultOf('content') as { kind: string; ratio?: number };
-  const contentDefault = def.kind === 'mix' ? `mix, --ratio ${def.ratio}` : def.kind;
-  const opt = (flags: string, desc: string, group: string) => new Option(flags, desc).helpGroup(group);
-  const mem = 'Memory:';
-  const load = 'Workload:';
-  const rec = 'Reclaim:';
   const outp = 'Output:';
-  return program
+  const opt = (flags: string, desc: string, group: string) => new Option(flags, desc).helpGroup(group);
+  const cmd = program
     .command('run')
-    .description('run applications against a RAM budget; kswapd and direct reclaim compress their cold pages into a zram-like store')
-    .addOption(opt('--pages <n>', `pages in the arena (the applications' virtual memory)${helpSuffix('pages')}`, mem))
-    .addOption(opt('--page-size <bytes>', `page size, a power of two from 512 to 65536${helpSuffix('pageSize')}`, mem))
-    .addOption(opt('--ram <pages|N%>', `RAM budget (resident pages + compressed pool), in pages or a share of --pages${helpSuffix('ram')}`, mem))
-    .addOption(opt('--apps <n>', `application worker threads, each with an equal share of the pages${helpSuffix('apps')}`, load))
-    .addOption(opt('--workload <usemem|PATH>', `usemem, or the path of an ES module that default-exports a workload (default: ${String(defaultOf('workload.kind'))})`, load))
-    .addOption(opt('--hot <fraction>', `usemem: share of each application's pages that is hot${helpSuffix('workload.hot')}`, load))
-    .addOption(opt('--hot-access <fraction>', `usemem: share of accesses that go to the hot set${helpSuffix('workload.hotAccess')}`, load))
-    .addOption(opt('--write-fraction <fraction>', `usemem: share of accesses that write a new version of the page${helpSuffix('workload.writeFraction')}`, load))
-    .addOption(opt('--content <kind>', `page content: ${contentKinds.join(', ')} (default: ${contentDefault})`, load))
-    .addOption(opt('--ratio <r>', `target compression ratio for --content mix${helpSuffix('content.ratio', def.ratio === undefined ? undefined : String(def.ratio))}`, load))
-    .addOption(opt('--duration <s>', `seconds the applications run their access phase${helpSuffix('duration')}`, load))
-    .addOption(opt('--seed <n>', `seed for the access pattern and content${helpSuffix('seed')}`, load))
-    .addOption(opt('--pipeline <name>', `compression pipeline${helpSuffix('pipeline')}`, rec).choices([...PIPELINES]))
-    .addOption(opt('--codec <name>', `compressor${helpSuffix('codec')}`, rec).choices([...CODECS]))
-    .addOption(opt('--no-kswapd', 'no kswapd: every reclaim is direct, in the allocating application (allocstall)', rec))
-    .addOption(opt('--slice <pages>', `pages kswapd reclaims before it yields the event loop${helpSuffix('kswapd.slice')}`, rec))
-    .addOption(opt('--huge-threshold <fraction>', `a page compressing above this share of a page is stored as is (huge_pages)${helpSuffix('store.hugeThreshold')}`, rec))
-    .addOption(opt('--mem-limit <pages>', `zram mem_limit in pool pages, 0 = none; a store past it fails and the page stays resident${helpSuffix('store.memLimit')}`, rec))
-    .addOption(opt('--no-verify', 'applications do not checksum pages (faster; no mismatch check)', rec))
-    .addOption(opt('--config <file>', 'a JSON config (the engine\'s config fields); flags override it', outp))
+    .description('run applications against a RAM budget; kswapd and direct reclaim compress their cold pages into a zram-like store');
+  return addConfigFlags(cmd, {
+    pipeline: new Option('--pipeline <name>', `compression pipeline: ${PIPELINES.join(', ')}${helpSuffix('pipeline')}`),
+    codec: new Option('--codec <name>', `compressor${helpSuffix('codec')}`).choices([...CODECS]),
+  })
     .addOption(opt('--json', `print the result (schema ${RESULT_SCHEMA}) as JSON on stdout, nothing else`, outp))
     .addOption(opt('--quiet', 'no progress and no tables; failures still go to stderr and set the exit code', outp))
     .addHelpText(
@@ -63,29 +39,13 @@ Examples:
   zreclaim run --no-kswapd --json > result.json
   zreclaim run --config scenario.json --seed 7`,
     )
-    .action(async (_opts: RunFlags, cmd: Command) => {
-      // Only what the user typed (commander gives --no-x flags a default of true).
-      const flags = Object.fromEntries(Object.entries(cmd.opts()).filter(([k]) => cmd.getOptionValueSource(k) === 'cli')) as RunFlags;
-      done(await runCommand(flags, io));
+    .action(async (_opts: RunFlags, c: Command) => {
+      done(await runCommand(typedFlags<RunFlags>(c), io));
     });
 }
 
-function makeEngine(flags: RunFlags): Engine {
-  const base = flags.config !== undefined ? readConfigFile(flags.config) : {};
-  const input = toConfigInput(flags, base);
-  try {
-    return createEngine(input);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      const flag = flagFor(e.field, flags);
-      throw new SourcedConfigError(e, flag ?? (flags.config !== undefined ? `--config ${flags.config}` : undefined));
-    }
-    throw e;
-  }
-}
-
 export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
-  const engine = makeEngine(flags);
+  const engine = createEngineFrom(configInputFrom(flags), flags);
   const ac = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

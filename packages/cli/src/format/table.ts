@@ -34,7 +34,8 @@ export function header(r: RunResult): string {
   return `${machine}\n${configSummary(c)}`;
 }
 
-export function configSummary(c: Config): string {
+/** The config in one line; compare leaves out the pipeline and codec (they are its columns). */
+export function configSummary(c: Config, opts: { pipeline?: boolean } = {}): string {
   const w = c.workload;
   const workload =
     w.kind === 'usemem' ? `usemem (hot ${w.hot}, hotAccess ${w.hotAccess}, writeFraction ${w.writeFraction}${w.unmap ? ', unmap' : ''})` : `module ${w.module}`;
@@ -50,7 +51,8 @@ export function configSummary(c: Config): string {
     `content ${content}`,
     `duration ${c.duration}s`,
     `seed ${c.seed}`,
-    `${c.pipeline}/${c.codec}`,
+    ...(opts.pipeline === false ? [] : [`${c.pipeline}/${c.codec}`]),
+    ...(opts.pipeline === false || c.pipe.workers > 0 ? [`ring capacity ${c.ringCapacity}`] : []),
     c.kswapd.enabled ? `kswapd slice ${c.kswapd.slice}` : 'no kswapd (all reclaim direct)',
     `hugeThreshold ${c.store.hugeThreshold}`,
     c.store.memLimit ? `mem_limit ${c.store.memLimit} pages` : 'no mem_limit',

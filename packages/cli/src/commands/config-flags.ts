@@ -1,0 +1,72 @@
+/**
+ * The flags that set engine config, shared by `run` and `compare` (they differ only in
+ * --pipeline and --codec, which compare takes as lists), and the engine made from them.
+ */
+import { Command, Option } from 'commander';
+import { ConfigError, createEngine, type ConfigInput, type Engine } from '@zreclaim/engine';
+import { readConfigFile } from '../config-file.js';
+import { SourcedConfigError } from '../errors.js';
+import { flagFor, toConfigInput, type RunFlags } from '../options.js';
+import { defaultOf, helpSuffix, kindsOf } from '../schema.js';
+
+const opt = (flags: string, desc: string, group: string) => new Option(flags, desc).helpGroup(group);
+
+/** Add the config flags; `pipeline` and `codec` are the command's own options for those two. */
+export function addConfigFlags(cmd: Command, own: { pipeline: Option; codec: Option }): Command {
+  const contentKinds = kindsOf('content')
+    .filter((k) => k !== 'file')
+    .concat('file:PATH');
+  const def = defaultOf('content') as { kind: string; ratio?: number };
+  const contentDefault = def.kind === 'mix' ? `mix, --ratio ${def.ratio}` : def.kind;
+  const mem = 'Memory:';
+  const load = 'Workload:';
+  const rec = 'Reclaim:';
+  return cmd
+    .addOption(opt('--pages <n>', `pages in the arena (the applications' virtual memory)${helpSuffix('pages')}`, mem))
+    .addOption(opt('--page-size <bytes>', `page size, a power of two from 512 to 65536${helpSuffix('pageSize')}`, mem))
+    .addOption(opt('--ram <pages|N%>', `RAM budget (resident pages + compressed pool), in pages or a share of --pages${helpSuffix('ram')}`, mem))
+    .addOption(opt('--apps <n>', `application worker threads, each with an equal share of the pages${helpSuffix('apps')}`, load))
+    .addOption(opt('--workload <usemem|PATH>', `usemem, or the path of an ES module that default-exports a workload (default: ${String(defaultOf('workload.kind'))})`, load))
+    .addOption(opt('--hot <fraction>', `usemem: share of each application's pages that is hot${helpSuffix('workload.hot')}`, load))
+    .addOption(opt('--hot-access <fraction>', `usemem: share of accesses that go to the hot set${helpSuffix('workload.hotAccess')}`, load))
+    .addOption(opt('--write-fraction <fraction>', `usemem: share of accesses that write a new version of the page${helpSuffix('workload.writeFraction')}`, load))
+    .addOption(opt('--content <kind>', `page content: ${contentKinds.join(', ')} (default: ${contentDefault})`, load))
+    .addOption(opt('--ratio <r>', `target compression ratio for --content mix${helpSuffix('content.ratio', def.ratio === undefined ? undefined : String(def.ratio))}`, load))
+    .addOption(opt('--duration <s>', `seconds the applications run their access phase${helpSuffix('duration')}`, load))
+    .addOption(opt('--seed <n>', `seed for the access pattern and content${helpSuffix('seed')}`, load))
+    .addOption(own.pipeline.helpGroup(rec))
+    .addOption(opt('--ring-capacity <n>', `capacity of each kswapd → worker ring, a power of two${helpSuffix('ringCapacity')}`, rec))
+    .addOption(own.codec.helpGroup(rec))
+    .addOption(opt('--no-kswapd', 'no kswapd: every reclaim is direct, in the allocating application (allocstall)', rec))
+    .addOption(opt('--slice <pages>', `pages kswapd reclaims before it yields the event loop${helpSuffix('kswapd.slice')}`, rec))
+    .addOption(opt('--huge-threshold <fraction>', `a page compressing above this share of a page is stored as is (huge_pages)${helpSuffix('store.hugeThreshold')}`, rec))
+    .addOption(opt('--mem-limit <pages>', `zram mem_limit in pool pages, 0 = none; a store past it fails and the page stays resident${helpSuffix('store.memLimit')}`, rec))
+    .addOption(opt('--no-verify', 'applications do not checksum pages (faster; no mismatch check)', rec))
+    .addOption(opt('--config <file>', "a JSON config (the engine's config fields); flags override it", 'Output:'));
+}
+
+/** Only the flags the user typed (commander gives --no-x flags a default of true). */
+export function typedFlags<T>(cmd: Command): T {
+  return Object.fromEntries(Object.entries(cmd.opts()).filter(([k]) => cmd.getOptionValueSource(k) === 'cli')) as T;
+}
+
+/** The --config file's config (or {}) with the flags applied. */
+export function configInputFrom(flags: RunFlags): ConfigInput {
+  const base = flags.config !== undefined ? readConfigFile(flags.config) : {};
+  return toConfigInput(flags, base);
+}
+
+/** An engine for this config; a ConfigError says which flag (or the --config file) set the field. */
+export function createEngineFrom(input: ConfigInput, flags: RunFlags): Engine {
+  try {
+    return createEngine(input);
+  } catch (e) {
+    if (e instanceof ConfigError) throw sourced(e, flags);
+    throw e;
+  }
+}
+
+export function sourced(e: ConfigError, flags: RunFlags): SourcedConfigError {
+  const flag = flagFor(e.field, flags);
+  return new SourcedConfigError(e, flag ?? (flags.config !== undefined ? `--config ${flags.config}` : undefined));
+}

@@ -1,0 +1,267 @@
+/**
+ * A compression worker: kcompressd, one of padata's workers, or an IAA-style engine that
+ * takes a batch per request. It pops page indices from its ring (filled by kswapd), stores
+ * each page and publishes its new state, one request per batch: the compressor-context
+ * mutex is taken once per request (zswap's per-CPU acomp_ctx mutex), each page has its own
+ * outcome (a page that fails is returned to RESIDENT alone; the rest of the batch is stored).
+ *
+ * A synchronous codec compresses the batch's pages one after the other; an asynchronous one
+ * (zstd on libuv's pool) keeps all of the batch's requests in flight at once, as a hardware
+ * accelerator's engines work in parallel. Every page's progress is recorded in the worker's
+ * Inflight record so the main thread can recover the batch if this thread dies.
+ */
+import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring } from '@zreclaim/shm';
+import { createCodec, type Codec } from './codec.js';
+import type { Config } from './config.js';
+import { Mm, type SharedMm } from './mm.js';
+import { sharedNow } from './offload.js';
+import { Reclaimer } from './reclaim.js';
+import { createStore, StoreResult } from './store.js';
+
+export interface CompressorTask {
+  workerId: number;
+  config: Config;
+  shared: SharedMm;
+  ring: SharedArrayBuffer;
+  inflight: SharedArrayBuffer;
+  stamps: SharedArrayBuffer;
+}
+
+export interface CompressorStats {
+  workerId: number;
+  pages: number;
+  batches: number;
+  rejected: number;
+  /** Times the worker found its ring empty and slept. */
+  idleWaits: number;
+}
+
+export interface CompressorControl {
+  ready(): boolean;
+  stats(): CompressorStats;
+}
+
+const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export class Compressor {
+  readonly stats: CompressorStats;
+  private readonly mm: Mm;
+  private readonly ring: Ring;
+  private readonly inflight: Inflight;
+  private readonly stamps: Float64Array;
+  private readonly codec: Codec;
+  private readonly reclaimer: Reclaimer;
+  private readonly store: ReturnType<typeof createStore>;
+  private readonly batch: Int32Array;
+  private readonly c: Config;
+
+  constructor(task: CompressorTask) {
+    const c = (this.c = task.config);
+    this.mm = new Mm(task.shared);
+    this.ring = new Ring(c.ringCapacity, task.ring);
+    this.inflight = new Inflight(c.pipe.batch, task.inflight);
+    this.stamps = new Float64Array(task.stamps);
+    this.codec = createCodec(c.codec, c.pageSize);
+    this.store = createStore(this.mm, c);
+    this.reclaimer = new Reclaimer(this.mm, this.store);
+    this.batch = new Int32Array(c.pipe.batch);
+    this.stats = { workerId: task.workerId, pages: 0, batches: 0, rejected: 0, idleWaits: 0 };
+  }
+
+  /** Consume the ring until kswapd closes it and it is empty. */
+  async run(): Promise<CompressorStats> {
+    const ring = this.ring;
+    let lastYield = performance.now();
+    for (;;) {
+      const n = ring.popBatch(this.batch, this.batch.length);
+      if (n > 0) {
+        if (this.codec.sync) this.processSync(n);
+        else await this.processAsync(n);
+        // A synchronous worker never waits on its event loop while busy: let control calls in.
+        const now = performance.now();
+        if (now - lastYield > 5) {
+          lastYield = now;
+          await yieldLoop();
+        }
+        continue;
+      }
+      if (ring.closed && ring.size() === 0) return this.stats;
+      this.stats.idleWaits++;
+      // A sync codec may block its thread in Atomics.wait; an async one must keep its loop.
+      if (this.codec.sync) {
+        ring.waitForData(50);
+        await yieldLoop();
+      } else {
+        await ring.waitForDataAsync(50);
+      }
+      lastYield = performance.now();
+    }
+  }
+
+  private begin(n: number): number {
+    this.inflight.begin(this.batch, n);
+    mutexLock(this.inflight.words, INFLIGHT_CTX_LOCK);
+    const now = sharedNow();
+    const h = this.mm.h.ring_wait;
+    for (let i = 0; i < n; i++) h.record((now - this.stamps[this.batch[i]]) * 1e6);
+    return performance.now();
+  }
+
+  private processSync(n: number): void {
+    const t0 = this.begin(n);
+    const mm = this.mm;
+    for (let i = 0; i < n; i++) {
+      const page = this.batch[i];
+      if (this.store.trySameFilled(page)) {
+        this.publish(i, page, StoreResult.SAME_FILLED);
+        continue;
+      }
+      const off = mm.arena.offset(page);
+      const p0 = performance.now();
+      let out: Uint8Array | undefined;
+      let len: number;
+      try {
+        if (page === this.c.inject.compressFailPage) throw new Error('injected compression failure');
+        if (this.codec.compressOwned) {
+          out = this.codec.compressOwned(mm.arenaBuf, off, mm.pageSize);
+          len = out.length;
+        } else {
+          len = this.codec.compress!(mm.arenaBuf, off, mm.pageSize, this.store.scratch);
+          out = this.store.scratchBytes;
+        }
+      } catch {
+        this.reject(i, page, true);
+        continue;
+      }
+      mm.h.compress.record((performance.now() - p0) * 1e6);
+      this.publish(i, page, this.store.storeCompressed(page, out, len, this.codec.id));
+    }
+    this.end(n, t0);
+  }
+
+  private async processAsync(n: number): Promise<void> {
+    const t0 = this.begin(n);
+    const mm = this.mm;
+    const codec = this.codec;
+    // Every request of the batch goes out before any is awaited.
+    const results: Array<Promise<Uint8Array | Error> | null> = [];
+    const done: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const page = this.batch[i];
+      if (this.store.trySameFilled(page)) {
+        results.push(null);
+        done.push(0);
+        continue;
+      }
+      const p0 = performance.now();
+      const req =
+        page === this.c.inject.compressFailPage
+          ? Promise.reject(new Error('injected compression failure'))
+          : codec.compressAsync!(mm.arenaBuf, mm.arena.offset(page), mm.pageSize);
+      results.push(
+        req.then(
+          (out) => {
+            done[i] = performance.now() - p0;
+            return out;
+          },
+          (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+        ),
+      );
+      done.push(0);
+    }
+    const outs = await Promise.all(results);
+    for (let i = 0; i < n; i++) {
+      const page = this.batch[i];
+      const out = outs[i];
+      if (out === null) {
+        this.publish(i, page, StoreResult.SAME_FILLED);
+      } else if (out instanceof Error) {
+        this.reject(i, page, true);
+      } else {
+        mm.h.compress.record(done[i] * 1e6);
+        this.publish(i, page, this.store.storeCompressed(page, out, out.length, codec.id));
+      }
+    }
+    this.end(n, t0);
+  }
+
+  /** Publish one page's outcome; the batch's counters are flushed in end(). */
+  private publish(i: number, page: number, r: StoreResult): void {
+    if (r === StoreResult.REJECTED || r === StoreResult.NO_SPACE) {
+      this.reject(i, page, false);
+      return;
+    }
+    const same = r === StoreResult.SAME_FILLED;
+    this.inflight.mark(i, same ? InflightMark.STORED_SAME : InflightMark.STORED);
+    this.maybeExit();
+    this.mm.pt.release(page, same ? PageState.SAME_FILLED : PageState.SWAPPED);
+    this.inflight.mark(i, same ? InflightMark.PUBLISHED_SAME : InflightMark.PUBLISHED);
+    this.reclaimer.countFreed(true);
+    this.stats.pages++;
+  }
+
+  private reject(i: number, page: number, codecFailed: boolean): void {
+    if (codecFailed) this.mm.vm.inc(this.mm.ev.reject_compress_fail);
+    this.mm.pt.release(page, PageState.RESIDENT, true);
+    this.inflight.mark(i, InflightMark.RETURNED);
+    this.stats.rejected++;
+  }
+
+  private end(n: number, t0: number): void {
+    mutexUnlock(this.inflight.words, INFLIGHT_CTX_LOCK);
+    this.reclaimer.flush();
+    const mm = this.mm;
+    mm.vm.inc(mm.ev.batch_count);
+    mm.h.compress_batch.record((performance.now() - t0) * 1e6);
+    this.inflight.end();
+    this.stats.batches++;
+    void n;
+  }
+
+  /** Fault injection: die mid-batch, with a page stored but not yet published. */
+  private maybeExit(): void {
+    const after = this.c.inject.compressorExitAfter;
+    if (after > 0 && this.stats.pages + 1 >= after) process.exit(70);
+  }
+}
+
+/**
+ * After a compression worker died: put every page of its last batch where it belongs.
+ * Pages it had not stored go back to RESIDENT (their bytes are intact); pages it had stored
+ * are published and counted (their bytes may already be poisoned). Returns how many pages
+ * went back to RESIDENT and how many were kept stored.
+ */
+export function recoverInflight(mm: Mm, inflight: Inflight): { returned: number; kept: number } {
+  let returned = 0;
+  let kept = 0;
+  const ps = mm.pageSize;
+  const { vm, ev } = mm;
+  for (let i = 0; i < inflight.count; i++) {
+    const page = inflight.page(i);
+    const m = inflight.markOf(i);
+    if (m === InflightMark.ISOLATED) {
+      mm.pt.release(page, PageState.RESIDENT, true);
+      returned++;
+      continue;
+    }
+    if (m === InflightMark.RETURNED) continue;
+    const same = m === InflightMark.STORED_SAME || m === InflightMark.PUBLISHED_SAME;
+    if (m === InflightMark.STORED || m === InflightMark.STORED_SAME) mm.pt.release(page, same ? PageState.SAME_FILLED : PageState.SWAPPED);
+    // The dead worker's unflushed counters for this page.
+    vm.inc(ev.pswpout);
+    vm.add(ev.orig_data_size, ps);
+    if (same) vm.inc(ev.same_pages);
+    else {
+      const len = mm.slots.length[page] & 0xffffff;
+      vm.add(ev.compr_data_size, len);
+      if (len === ps) vm.inc(ev.huge_pages);
+    }
+    vm.inc(ev.pgsteal_kswapd);
+    vm.inc(ev.pgsteal_anon);
+    mm.zone.addResident(-1);
+    kept++;
+  }
+  inflight.words[INFLIGHT_CTX_LOCK] = 0;
+  inflight.end();
+  return { returned, kept };
+}

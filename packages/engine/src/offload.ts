@@ -1,0 +1,78 @@
+/**
+ * kswapd's side of the kcompressd / padata / batch pipelines: instead of compressing an
+ * isolated page itself, kswapd pushes its index into a compression worker's ring
+ * (swap_sched_async_compress in the kcompressd patch) and goes on scanning. Pages are sharded
+ * round-robin over the workers' rings; when every ring is full kswapd compresses the page
+ * inline and counts kcompressd_fifo_full, as the patch falls back to a synchronous store.
+ * Direct reclaim never uses the rings (current_is_kswapd()).
+ *
+ * Pushes are staged and published once per slice (flush), one Atomics.store per ring.
+ */
+import { Inflight, PageState, Ring } from '@zreclaim/shm';
+import type { Mm } from './mm.js';
+import { ReclaimOutcome, Reclaimer } from './reclaim.js';
+import type { ZramStore } from './store.js';
+
+/** Milliseconds on a clock every thread shares (performance.now() has a per-thread origin). */
+export function sharedNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export class OffloadReclaimer extends Reclaimer {
+  private next = 0;
+  private enqueued = 0;
+  private fifoFull = 0;
+
+  constructor(
+    mm: Mm,
+    store: ZramStore,
+    private readonly rings: Ring[],
+    private readonly inflight: Inflight[],
+    /** When each page was pushed (sharedNow ms), for the ring_wait histogram. */
+    private readonly stamps: Float64Array,
+    private readonly waitWhenFull = false,
+  ) {
+    super(mm, store);
+  }
+
+  protected override reclaimPage(page: number, kswapd: boolean): ReclaimOutcome {
+    if (!kswapd) return this.storeIsolated(page, false);
+    const rings = this.rings;
+    for (let k = 0; k < rings.length; k++) {
+      const ring = rings[this.next];
+      if (++this.next === rings.length) this.next = 0;
+      this.stamps[page] = sharedNow();
+      if (ring.tryPush(page)) {
+        this.enqueued++;
+        return ReclaimOutcome.QUEUED;
+      }
+    }
+    this.fifoFull++;
+    if (this.waitWhenFull) {
+      // Put it back untouched (not referenced: it is still cold) and stop this slice.
+      this.mm.pt.release(page, PageState.RESIDENT, false);
+      return ReclaimOutcome.RING_FULL;
+    }
+    return this.storeIsolated(page, true);
+  }
+
+  override flush(): void {
+    for (const ring of this.rings) ring.publish();
+    const { vm, ev } = this.mm;
+    vm.add(ev.kcompressd_enqueued, this.enqueued);
+    vm.add(ev.kcompressd_fifo_full, this.fifoFull);
+    this.enqueued = this.fifoFull = 0;
+    super.flush();
+  }
+
+  override async waitForRoom(): Promise<void> {
+    await Promise.race(this.rings.map((r) => r.waitForSpaceAsync(5)));
+  }
+
+  /** Pages handed to workers and not yet stored: queued plus in the workers' hands. */
+  override pending(): number {
+    let n = 0;
+    for (let i = 0; i < this.rings.length; i++) n += this.rings[i].size() + this.inflight[i].count;
+    return n;
+  }
+}
