@@ -25,6 +25,7 @@ export interface RunFlags {
   seed?: string;
   pipeline?: string;
   ringCapacity?: string;
+  onFull?: string;
   codec?: string;
   kswapd?: boolean;
   slice?: string;
@@ -59,6 +60,7 @@ export const SIMPLE_FLAGS: FlagSpec[] = [
   { key: 'codec', flag: '--codec', path: 'codec', parse: 'string' },
   { key: 'kswapd', flag: '--no-kswapd', path: 'kswapd.enabled', parse: 'bool' },
   { key: 'slice', flag: '--slice', path: 'kswapd.slice', parse: 'int' },
+  { key: 'onFull', flag: '--on-full', path: 'kswapd.onFull', parse: 'string' },
   { key: 'hugeThreshold', flag: '--huge-threshold', path: 'store.hugeThreshold', parse: 'number' },
   { key: 'memLimit', flag: '--mem-limit', path: 'store.memLimit', parse: 'int' },
   { key: 'verify', flag: '--no-verify', path: 'verify', parse: 'bool' },

@@ -39,6 +39,7 @@ export function addConfigFlags(cmd: Command, own: { pipeline: Option; codec: Opt
     .addOption(own.codec.helpGroup(rec))
     .addOption(opt('--no-kswapd', 'no kswapd: every reclaim is direct, in the allocating application (allocstall)', rec))
     .addOption(opt('--slice <pages>', `pages kswapd reclaims before it yields the event loop${helpSuffix('kswapd.slice')}`, rec))
+    .addOption(opt('--on-full <inline|wait>', `when every ring is full: kswapd compresses inline (kcompressd_fifo_full) or waits for room${helpSuffix('kswapd.onFull')}`, rec))
     .addOption(opt('--huge-threshold <fraction>', `a page compressing above this share of a page is stored as is (huge_pages)${helpSuffix('store.hugeThreshold')}`, rec))
     .addOption(opt('--mem-limit <pages>', `zram mem_limit in pool pages, 0 = none; a store past it fails and the page stays resident${helpSuffix('store.memLimit')}`, rec))
     .addOption(opt('--no-verify', 'applications do not checksum pages (faster; no mismatch check)', rec))

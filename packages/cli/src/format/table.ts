@@ -104,6 +104,18 @@ export function formatRun(r: RunResult): string {
       ` · kswapd busy ${int(r.kswapd.busy_ms)} ms, pageoutrun ${int(r.kswapd.pageoutrun)}`,
   );
 
+  const pl = r.pipeline;
+  if (pl.workers > 0) {
+    const lines = [
+      `${pl.name} · codec ${pl.codec} · ${pl.workers} compression worker${pl.workers > 1 ? 's' : ''} · batch ${pl.batch} · ring ${pl.ringCapacity} each · shard ${pl.shard}`,
+      `kcompressd_enqueued ${int(k.kcompressd_enqueued ?? 0)} · kcompressd_fifo_full ${int(k.kcompressd_fifo_full ?? 0)} (compressed inline by kswapd) · batch_count ${int(k.batch_count ?? 0)}`,
+    ];
+    if (pl.crashes > 0) lines.push(`worker crashes ${pl.crashes}: ${pl.pages_returned} in-flight pages returned to RESIDENT, ${pl.pages_kept} kept stored`);
+    const w = table(['worker', 'pages', 'batches', 'rejected', 'idle waits'], ['left', 'right', 'right', 'right', 'right']);
+    for (const cw of pl.compressors) w.push([String(cw.workerId), int(cw.pages), int(cw.batches), int(cw.rejected), int(cw.idleWaits)]);
+    out.push(section('pipeline', `${lines.join('\n')}\n${w.toString()}`));
+  }
+
   const lat = table(['latency', 'count', 'p50 µs', 'p99 µs', 'max µs'], ['left', 'right', 'right', 'right', 'right']);
   let rows = 0;
   const latency = r.latency as unknown as Record<string, Hist | undefined>;
