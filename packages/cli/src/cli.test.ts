@@ -2,41 +2,14 @@
  * The built command, spawned as a user runs it (build first: tsc -b). Small arenas and
  * one-second runs: the whole file stays within a few seconds per run on 2 cores.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectOneLine, zreclaim } from './testing/spawn.js';
 import { RunResultSchema } from '@zreclaim/engine';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const SMALL = ['--pages', '2048', '--ram', '50%', '--duration', '1', '--apps', '1'];
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function zreclaim(args: string[], timeout = 30_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout, env: { ...process.env, CI: 'true' }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** One line on stderr, prefixed, with no stack trace. */
-function expectOneLine(r: Ran, ...mentions: string[]): void {
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^zreclaim: /);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  for (const m of mentions) expect(lines[0]).toContain(m);
-  expect(r.stdout).toBe('');
-}
 
 describe('zreclaim run', () => {
   it('--json prints one RunResult that validates and whose counters add up', async () => {

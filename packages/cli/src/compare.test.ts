@@ -2,38 +2,12 @@
  * `zreclaim compare`, spawned as built (tsc -b first). Tiny arenas, half-second runs, two
  * variants: each spawn stays within a few seconds on 2 cores.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectOneLine, zreclaim } from './testing/spawn.js';
 import { CompareResultSchema, type CompareRun } from './compare-schema.js';
 import { METRICS, median, runProblems, summarize } from './compare-stats.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const SMALL = ['--pages', '1024', '--duration', '0.5', '--apps', '1'];
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function zreclaim(args: string[], timeout = 60_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout, env: { ...process.env, CI: 'true' }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectOneLine(r: Ran, ...mentions: string[]): void {
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^zreclaim: /);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  for (const m of mentions) expect(lines[0]).toContain(m);
-  expect(r.stdout).toBe('');
-}
 
 describe('zreclaim compare', () => {
   it('--json validates, runs the variants interleaved round by round, and its ratios are median ÷ the first median', async () => {

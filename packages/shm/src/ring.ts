@@ -276,7 +276,9 @@ export class Ring {
 
   /** A producer waits for room: wake it once the ring is at most half full. */
   private wakeProducer(): void {
-    if (((this.inCache - this.head) | 0) > this.capacity >> 1) return;
+    // The fill as it is now, not as this consumer last cached `in`: a stale, low `in` would
+    // wake the producer into a ring it finds full again at once.
+    if (((Atomics.load(this.ctl, IN) - this.head) | 0) > this.capacity >> 1) return;
     if (Atomics.compareExchange(this.ctl, PRODUCER_SLEEPING, 1, 0) === 1) Atomics.notify(this.ctl, PRODUCER_SLEEPING, 1);
   }
 

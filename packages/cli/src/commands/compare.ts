@@ -16,6 +16,7 @@ import { createCompareProgress, progressWanted } from '../progress.js';
 import { defaultOf } from '../schema.js';
 import { addConfigFlags, sourced, typedFlags } from './config-flags.js';
 import type { Io } from './run.js';
+import { abortOnInterrupt } from '../interrupt.js';
 
 export interface CompareFlags extends RunFlags {
   repeat?: string;
@@ -143,13 +144,7 @@ export async function compareCommand(flags: CompareFlags, io: Io): Promise<numbe
   const env = environment(configHash({ ...first, pipeline: pipelines.join(','), codec: codecList.join(',') } as unknown as Config));
 
   const ac = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const stopInterrupts = abortOnInterrupt(ac);
   const runs = variants.length * repeat;
   const progress = progressWanted(flags) ? createCompareProgress(runs, repeat, first.duration) : undefined;
   let failure: unknown;
@@ -171,7 +166,7 @@ export async function compareCommand(flags: CompareFlags, io: Io): Promise<numbe
   } finally {
     progress?.stop();
     await Promise.all(variants.map((v) => v.engine.close()));
-    process.off('SIGINT', onSigint);
+    stopInterrupts();
   }
   if (ac.signal.aborted) {
     io.err('interrupted; the runs were stopped and the engines closed');

@@ -7,6 +7,7 @@ import type { RunFlags } from '../options.js';
 import { createProgress, progressWanted } from '../progress.js';
 import { helpSuffix } from '../schema.js';
 import { addConfigFlags, configInputFrom, createEngineFrom, typedFlags } from './config-flags.js';
+import { abortOnInterrupt } from '../interrupt.js';
 
 export interface Io {
   out: (s: string) => Promise<void>;
@@ -47,13 +48,7 @@ Examples:
 export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
   const engine = createEngineFrom(configInputFrom(flags), flags);
   const ac = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const stopInterrupts = abortOnInterrupt(ac);
   const progress = progressWanted(flags) ? createProgress(engine.config.duration) : undefined;
   let result: RunResult | undefined;
   let failure: unknown;
@@ -64,7 +59,7 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
   } finally {
     progress?.stop();
     await engine.close();
-    process.off('SIGINT', onSigint);
+    stopInterrupts();
   }
   if (ac.signal.aborted) {
     io.err('interrupted; the run was stopped and the engine closed');

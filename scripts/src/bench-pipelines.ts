@@ -1,0 +1,261 @@
+/**
+ * The pipelines' drain benchmark (issue 4, "Benchmarks"): pure drains — the arena full of
+ * cold pages (the config's default content, `mix` with lz4 ratio 2.3 and 10 % same-filled),
+ * no application, kswapd reclaiming through the variant's pipeline until free memory reaches
+ * the high watermark (about half the arena) and every queued page is stored.
+ *
+ * One Engine per variant, kept for the whole benchmark so its compression workers stay warm
+ * (piscina keeps the threads between drains); one warm-up round, then R rounds, every
+ * round running every variant once in the same order (interleaved), so drift on this noisy
+ * machine hits all variants alike. A ratio is taken round by round (A_r ÷ B_r, both
+ * measured seconds apart) and quoted as the median with min–max over the rounds.
+ *
+ * Groups and the ratios they report:
+ *   lz4         inline, kcompressd, padata:2 (onFull inline and wait)
+ *                                                  kcompressd ÷ inline (≥ 0.9), padata:2 ÷ inline (≥ 1.4)
+ *   zstd        batch:1, batch:32, each with kswapd.onFull 'wait' and 'inline'
+ *                                                  batch:32 ÷ batch:1 (≥ 1.8), taken with onFull 'wait'
+ *   lz4-native  inline, padata:2                   padata:2 ÷ 291k pages/s (≥ 0.75), the kernel anchor
+ *
+ * Why zstd's ratio uses onFull 'wait': with the default 'inline' fallback, a full ring makes
+ * kswapd compress the page itself, and kswapd on the main thread cannot wait for an
+ * asynchronous codec, so it stores it with the synchronous fallback codec (lz4). A zstd
+ * 'inline' drain is then a mix of zstd pages from the worker and lz4 pages from kswapd, and
+ * the slower the worker (batch:1) the more lz4 it gets; the ratio would measure that mix,
+ * not batching. With 'wait' kswapd waits for room and only the worker compresses, so the
+ * ratio is zstd batch:32 against zstd batch:1. Both are printed, with the share of pages
+ * kswapd compressed inline (kcompressd_fifo_full ÷ pages).
+ *
+ *   node --expose-gc scripts/dist/bench-pipelines.js [--rounds R] [--pages N] [--groups lz4,zstd,lz4-native]
+ */
+import os from 'node:os';
+import { createEngine, type ConfigInput, type DrainResult, type Engine } from '@zreclaim/engine';
+import { median } from './bench-drain.js';
+
+/** The kernel's zram store rate on this machine (heap-like pages, two 4 KiB writers, dd O_DIRECT), 2026-11-23. */
+export const KERNEL_ZRAM_STORE_PAGES_PER_SEC = 291_000;
+export const KERNEL_ANCHOR = `kernel zram lz4 store, two 4 KiB writers, ${KERNEL_ZRAM_STORE_PAGES_PER_SEC / 1000}k pages/s (measured on this machine 2026-11-23)`;
+
+export const GROUPS = ['lz4', 'zstd', 'lz4-native'] as const;
+export type Group = (typeof GROUPS)[number];
+
+export interface VariantDef {
+  /** Shown in the table, e.g. "lz4 padata:2", "zstd batch:32 (wait)". */
+  name: string;
+  group: Group;
+  pipeline: string;
+  codec: 'lz4' | 'lz4-native' | 'zstd';
+  onFull: 'inline' | 'wait';
+}
+
+export interface RatioDef {
+  name: string;
+  group: Group;
+  numerator: string;
+  /** A variant's name, or a fixed rate in pages/s (an anchor). */
+  denominator: string | number;
+  goal: number;
+  note?: string;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface VariantFigures extends VariantDef {
+  /** pages/s of each measured round (warm-up excluded). */
+  rates: number[];
+  pagesPerSec: Spread;
+  /** Pages reclaimed per drain (median). */
+  pages: number;
+  /** kcompressd_fifo_full ÷ pages (median): onFull inline, pages kswapd compressed itself; onFull wait, times it waited for room. */
+  fifoFullShare: number;
+  /** kswapd busy ms per drain (median). */
+  kswapdBusyMs: number;
+  /** compress p50 µs (median over rounds); compress_batch p50 µs for pipelines with workers. */
+  compressP50Us: number | null;
+  batchP50Us: number | null;
+}
+
+export interface RatioFigures extends RatioDef {
+  values: number[];
+  spread: Spread;
+  pass: boolean;
+}
+
+export interface PipelinesBench {
+  machine: string;
+  pages: number;
+  rounds: number;
+  variants: VariantFigures[];
+  ratios: RatioFigures[];
+}
+
+export const VARIANTS: VariantDef[] = [
+  { name: 'lz4 inline', group: 'lz4', pipeline: 'inline', codec: 'lz4', onFull: 'inline' },
+  { name: 'lz4 kcompressd', group: 'lz4', pipeline: 'kcompressd', codec: 'lz4', onFull: 'inline' },
+  { name: 'lz4 padata:2', group: 'lz4', pipeline: 'padata:2', codec: 'lz4', onFull: 'inline' },
+  { name: 'lz4 padata:2 (wait)', group: 'lz4', pipeline: 'padata:2', codec: 'lz4', onFull: 'wait' },
+  { name: 'zstd batch:1 (wait)', group: 'zstd', pipeline: 'batch:1', codec: 'zstd', onFull: 'wait' },
+  { name: 'zstd batch:32 (wait)', group: 'zstd', pipeline: 'batch:32', codec: 'zstd', onFull: 'wait' },
+  { name: 'zstd batch:1 (inline)', group: 'zstd', pipeline: 'batch:1', codec: 'zstd', onFull: 'inline' },
+  { name: 'zstd batch:32 (inline)', group: 'zstd', pipeline: 'batch:32', codec: 'zstd', onFull: 'inline' },
+  { name: 'lz4-native inline', group: 'lz4-native', pipeline: 'inline', codec: 'lz4-native', onFull: 'inline' },
+  { name: 'lz4-native padata:2', group: 'lz4-native', pipeline: 'padata:2', codec: 'lz4-native', onFull: 'inline' },
+];
+
+export const RATIOS: RatioDef[] = [
+  { name: 'kcompressd ÷ inline (lz4)', group: 'lz4', numerator: 'lz4 kcompressd', denominator: 'lz4 inline', goal: 0.9 },
+  { name: 'padata:2 ÷ inline (lz4)', group: 'lz4', numerator: 'lz4 padata:2', denominator: 'lz4 inline', goal: 1.4 },
+  { name: 'padata:2 (onFull wait) ÷ inline (lz4)', group: 'lz4', numerator: 'lz4 padata:2 (wait)', denominator: 'lz4 inline', goal: 1.4 },
+  { name: 'batch:32 ÷ batch:1 (zstd, onFull wait)', group: 'zstd', numerator: 'zstd batch:32 (wait)', denominator: 'zstd batch:1 (wait)', goal: 1.8 },
+  {
+    name: 'batch:32 ÷ batch:1 (zstd, onFull inline)',
+    group: 'zstd',
+    numerator: 'zstd batch:32 (inline)',
+    denominator: 'zstd batch:1 (inline)',
+    goal: 1.8,
+    note: 'informative: ring-full pages are compressed by kswapd with lz4',
+  },
+  { name: 'padata:2 ÷ inline (lz4-native)', group: 'lz4-native', numerator: 'lz4-native padata:2', denominator: 'lz4-native inline', goal: 1.4, note: 'informative' },
+  { name: 'padata:2 (lz4-native) ÷ kernel zram 291k/s', group: 'lz4-native', numerator: 'lz4-native padata:2', denominator: KERNEL_ZRAM_STORE_PAGES_PER_SEC, goal: 0.75 },
+];
+
+export function pipelinesMachineLine(): string {
+  const uv = process.env.UV_THREADPOOL_SIZE;
+  return (
+    `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, Node ${process.version}, ` +
+    `UV_THREADPOOL_SIZE ${uv ?? 'unset (libuv default 4)'}`
+  );
+}
+
+function spread(xs: number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+const settle = () => (globalThis as { gc?: () => void }).gc?.();
+
+export interface BenchPipelinesOptions {
+  pages?: number;
+  rounds?: number;
+  groups?: readonly Group[];
+  /** Called after every drain (warm-up included, round 0). */
+  onDrain?: (v: VariantDef, round: number, r: DrainResult) => void;
+}
+
+export async function benchPipelines(opts: BenchPipelinesOptions = {}): Promise<PipelinesBench> {
+  const pages = opts.pages ?? 32768;
+  const rounds = opts.rounds ?? 5;
+  const groups = opts.groups ?? GROUPS;
+  const defs = VARIANTS.filter((v) => groups.includes(v.group));
+  const engines: Engine[] = defs.map((v) => {
+    const cfg: ConfigInput = { pages, poison: false, pipeline: v.pipeline, codec: v.codec, kswapd: { onFull: v.onFull } };
+    return createEngine(cfg);
+  });
+  const drains: DrainResult[][] = defs.map(() => []);
+  try {
+    for (let round = 0; round <= rounds; round++) {
+      for (let i = 0; i < defs.length; i++) {
+        settle();
+        const r = await engines[i].drain();
+        opts.onDrain?.(defs[i], round, r);
+        if (round > 0) drains[i].push(r);
+      }
+    }
+  } finally {
+    await Promise.all(engines.map((e) => e.close()));
+  }
+  const p50 = (r: DrainResult, k: 'compress' | 'compress_batch') => (r.latency[k].count > 0 ? r.latency[k].p50 / 1000 : null);
+  const medOrNull = (xs: (number | null)[]) => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? median(v) : null;
+  };
+  const variants: VariantFigures[] = defs.map((v, i) => {
+    const ds = drains[i];
+    const rates = ds.map((d) => d.pagesPerSec);
+    return {
+      ...v,
+      rates,
+      pagesPerSec: spread(rates),
+      pages: median(ds.map((d) => d.pages)),
+      fifoFullShare: median(ds.map((d) => (d.pages > 0 ? d.counters.kcompressd_fifo_full / d.pages : 0))),
+      kswapdBusyMs: median(ds.map((d) => d.kswapdBusyMs)),
+      compressP50Us: medOrNull(ds.map((d) => p50(d, 'compress'))),
+      batchP50Us: v.pipeline === 'inline' ? null : medOrNull(ds.map((d) => p50(d, 'compress_batch'))),
+    };
+  });
+  const byName = new Map(variants.map((v) => [v.name, v]));
+  const ratios: RatioFigures[] = RATIOS.filter((r) => groups.includes(r.group)).map((r) => {
+    const num = byName.get(r.numerator)!;
+    const den = typeof r.denominator === 'number' ? undefined : byName.get(r.denominator)!;
+    const values = num.rates.map((x, k) => x / (den ? den.rates[k] : (r.denominator as number)));
+    const s = spread(values);
+    return { ...r, values, spread: s, pass: s.median >= r.goal };
+  });
+  return { machine: pipelinesMachineLine(), pages, rounds, variants, ratios };
+}
+
+const k = (x: number) => `${(x / 1000).toFixed(1)}k`;
+const us = (x: number | null) => (x === null ? '—' : x.toFixed(1));
+
+/** The tables as Markdown (figures, then ratios). */
+export function formatPipelines(b: PipelinesBench): string {
+  const out: string[] = [];
+  out.push(`Pure drain, ${b.pages} pages (mix, lz4 ratio 2.3, 10 % same-filled), poison off; 1 warm-up + ${b.rounds} interleaved rounds, one engine per variant.`);
+  out.push(`Machine: ${b.machine}.`);
+  out.push('');
+  out.push('| variant | pages/s median | min–max | vs first of group | fifo_full ÷ pages | kswapd busy ms | compress p50 µs | batch p50 µs |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  const firstOf = new Map<string, VariantFigures>();
+  for (const v of b.variants) {
+    if (!firstOf.has(v.group)) firstOf.set(v.group, v);
+    const f = firstOf.get(v.group)!;
+    const rel = median(v.rates.map((x, i) => x / f.rates[i]));
+    out.push(
+      `| ${v.name} | ${k(v.pagesPerSec.median)} | ${k(v.pagesPerSec.min)}–${k(v.pagesPerSec.max)} | ${rel.toFixed(2)}× | ` +
+        `${(v.fifoFullShare * 100).toFixed(1)} % | ${v.kswapdBusyMs.toFixed(0)} | ${us(v.compressP50Us)} | ${us(v.batchP50Us)} |`,
+    );
+  }
+  out.push('');
+  out.push(
+    'fifo_full ÷ pages: with onFull inline, the share of pages kswapd compressed itself because every ring was full ' +
+      '(with zstd it stores them with lz4, the synchronous fallback); with onFull wait, the times kswapd found every ring full and waited, per page.',
+  );
+  out.push('');
+  out.push('| ratio (per round, median) | median | min–max | goal | |');
+  out.push('|---|---:|---:|---:|---|');
+  for (const r of b.ratios) {
+    const verdict = r.note?.startsWith('informative') ? r.note : r.pass ? 'meets goal' : 'below goal';
+    out.push(`| ${r.name} | ${r.spread.median.toFixed(2)} | ${r.spread.min.toFixed(2)}–${r.spread.max.toFixed(2)} | ≥ ${r.goal} | ${verdict} |`);
+  }
+  if (b.ratios.some((r) => typeof r.denominator === 'number')) out.push('', `Anchor: ${KERNEL_ANCHOR}; goal ≥ 0.75× = ${k(0.75 * KERNEL_ZRAM_STORE_PAGES_PER_SEC)} pages/s.`);
+  return out.join('\n');
+}
+
+function argOf(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rounds = Number(argOf('--rounds') ?? 5);
+  const pages = Number(argOf('--pages') ?? 32768);
+  const groups = (argOf('--groups')?.split(',') ?? [...GROUPS]) as Group[];
+  const bad = groups.find((g) => !(GROUPS as readonly string[]).includes(g));
+  if (bad !== undefined || !Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(pages) || pages < 64) {
+    console.error(bad !== undefined ? `--groups: unknown group ${bad} (choose from ${GROUPS.join(', ')})` : '--rounds and --pages take positive integers (pages ≥ 64)');
+    process.exit(2);
+  }
+  if (!(globalThis as { gc?: unknown }).gc) console.error('(run with node --expose-gc for steadier figures)');
+  const b = await benchPipelines({
+    rounds,
+    pages,
+    groups,
+    onDrain: process.env.ZRECLAIM_BENCH_DEBUG
+      ? (v, round, r) => console.error(`round ${round} ${v.name}: ${Math.round(r.pagesPerSec)} pages/s, ${r.pages} pages, fifo_full ${r.counters.kcompressd_fifo_full}`)
+      : undefined,
+  });
+  console.log(formatPipelines(b));
+}
