@@ -8,7 +8,7 @@ import { Compressor, exposeControl, type CompressorTask } from '@zreclaim/engine
 
 export default async function compressWorker(task: CompressorTask & { port: MessagePort }) {
   const compressor = new Compressor(task);
-  exposeControl(task.port, { ready: () => true, stats: () => ({ ...compressor.stats }) });
+  exposeControl(task.port, compressor.control());
   try {
     return await compressor.run();
   } finally {

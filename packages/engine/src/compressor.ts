@@ -36,9 +36,15 @@ export interface CompressorStats {
   idleWaits: number;
 }
 
+/**
+ * The control plane of a compression worker (comlink). Stopping is kswapd's: it closes the
+ * ring, and the worker returns once the ring is empty.
+ */
 export interface CompressorControl {
   ready(): boolean;
   stats(): CompressorStats;
+  /** Resolves, with the pages stored so far, once the ring is empty and no batch is in flight. */
+  drain(): Promise<number>;
 }
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -66,6 +72,17 @@ export class Compressor {
     this.reclaimer = new Reclaimer(this.mm, this.store);
     this.batch = new Int32Array(c.pipe.batch);
     this.stats = { workerId: task.workerId, pages: 0, batches: 0, rejected: 0, idleWaits: 0 };
+  }
+
+  control(): CompressorControl {
+    return {
+      ready: () => true,
+      stats: () => ({ ...this.stats }),
+      drain: async () => {
+        while (this.ring.size() > 0 || this.inflight.count > 0) await new Promise<void>((r) => setTimeout(r, 1));
+        return this.stats.pages;
+      },
+    };
   }
 
   /** Consume the ring until kswapd closes it and it is empty. */

@@ -13,7 +13,7 @@ import { Piscina } from 'piscina';
 import { type HistogramSummary, Inflight, PageState, Ring } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
-import { recoverInflight, type CompressorStats, type CompressorTask } from './compressor.js';
+import { recoverInflight, type CompressorControl, type CompressorStats, type CompressorTask } from './compressor.js';
 import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput } from './config.js';
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
@@ -328,7 +328,7 @@ export class Engine {
     }
     const pool = (this.compressors ??= new Piscina({ filename: COMPRESS_WORKER, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' }));
     const stats: (CompressorStats | undefined)[] = new Array(n).fill(undefined);
-    const remotes: Remote<{ stats(): CompressorStats; ready(): boolean }>[] = [];
+    const remotes: Remote<CompressorControl>[] = [];
     const alive: boolean[] = [];
     const done: Promise<void>[] = [];
     let crashes = 0;
@@ -375,6 +375,15 @@ export class Engine {
       finish: async (failing: boolean): Promise<unknown> => {
         if (stopping) return undefined;
         stopping = true;
+        // kswapd has stopped: let each worker empty its ring (asked over the control plane),
+        // then close the rings so the workers return.
+        if (!failing) {
+          await Promise.race([
+            Promise.all(remotes.map((r, i) => (alive[i] ? r.drain() : undefined))),
+            failed.catch(() => undefined),
+            new Promise((r) => setTimeout(r, 60_000).unref()),
+          ]);
+        }
         for (const r of rings) r.close();
         const all = Promise.all(done).then(() => true);
         const ok = await Promise.race([all, failed.catch(() => false), new Promise<false>((r) => setTimeout(() => r(false), failing ? STOP_GRACE_MS : 60_000).unref())]);

@@ -4,7 +4,7 @@ export { RunResultSchema, RESULT_SCHEMA, resultJsonSchema, type RunResult } from
 export { VMSTAT, PROC_VMSTAT, ZRAM_MM_STAT_GAUGES, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
 export { prepareApplication, type AppTask, type AppControl } from './app.js';
 export { exposeControl } from './control.js';
-export { Compressor, recoverInflight, type CompressorTask, type CompressorStats } from './compressor.js';
+export { Compressor, recoverInflight, type CompressorControl, type CompressorTask, type CompressorStats } from './compressor.js';
 export { OffloadReclaimer } from './offload.js';
 export { createCodec, type Codec } from './codec.js';
 export { Mm, createSharedMm, type SharedMm } from './mm.js';
