@@ -10,7 +10,8 @@
  * accelerator's engines work in parallel. Every page's progress is recorded in the worker's
  * Inflight record so the main thread can recover the batch if this thread dies.
  */
-import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring } from '@zreclaim/shm';
+import { availableParallelism } from 'node:os';
+import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS } from '@zreclaim/shm';
 import { createCodec, type Codec } from './codec.js';
 import type { Config } from './config.js';
 import { Mm, type SharedMm } from './mm.js';
@@ -60,6 +61,12 @@ export class Compressor {
   private readonly store: ReturnType<typeof createStore>;
   private readonly batch: Int32Array;
   private readonly c: Config;
+  /**
+   * Looks at an empty ring before sleeping. Spinning pays on a core of its own; when kswapd
+   * and the workers outnumber the cores it only takes CPU from the threads that would fill
+   * the ring, so then a worker sleeps at once.
+   */
+  private readonly spins: number;
 
   constructor(task: CompressorTask) {
     const c = (this.c = task.config);
@@ -71,6 +78,7 @@ export class Compressor {
     this.store = createStore(this.mm, c);
     this.reclaimer = new Reclaimer(this.mm, this.store);
     this.batch = new Int32Array(c.pipe.batch);
+    this.spins = c.pipe.workers + 1 > availableParallelism() ? 0 : RING_DEFAULT_SPINS;
     this.stats = { workerId: task.workerId, pages: 0, batches: 0, rejected: 0, idleWaits: 0 };
   }
 
@@ -106,7 +114,7 @@ export class Compressor {
       this.stats.idleWaits++;
       // A sync codec may block its thread in Atomics.wait; an async one must keep its loop.
       if (this.codec.sync) {
-        ring.waitForData(50);
+        ring.waitForData(50, this.spins);
         await yieldLoop();
       } else {
         await ring.waitForDataAsync(50);
