@@ -11,7 +11,7 @@
  * Inflight record so the main thread can recover the batch if this thread dies.
  */
 import { availableParallelism } from 'node:os';
-import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS } from '@zreclaim/shm';
+import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS, STATE_MASK } from '@zreclaim/shm';
 import { createCodec, type Codec } from './codec.js';
 import type { Config } from './config.js';
 import { Mm, type SharedMm } from './mm.js';
@@ -38,14 +38,12 @@ export interface CompressorStats {
 }
 
 /**
- * The control plane of a compression worker (comlink). Stopping is kswapd's: it closes the
- * ring, and the worker returns once the ring is empty.
+ * The control plane of a compression worker (comlink): ready and live stats. Draining and
+ * stopping are the ring's: kswapd closes it, and the worker returns once it is empty.
  */
 export interface CompressorControl {
   ready(): boolean;
   stats(): CompressorStats;
-  /** Resolves, with the pages stored so far, once the ring is empty and no batch is in flight. */
-  drain(): Promise<number>;
 }
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -86,10 +84,6 @@ export class Compressor {
     return {
       ready: () => true,
       stats: () => ({ ...this.stats }),
-      drain: async () => {
-        while (this.ring.size() > 0 || this.inflight.count > 0) await new Promise<void>((r) => setTimeout(r, 1));
-        return this.stats.pages;
-      },
     };
   }
 
@@ -159,9 +153,9 @@ export class Compressor {
         continue;
       }
       mm.h.compress.record((performance.now() - p0) * 1e6);
-      this.publish(i, page, this.store.storeCompressed(page, out, len, this.codec.id));
+      this.publish(i, page, this.store.storeCompressed(page, out, len, this.codec.id, false));
     }
-    this.end(n, t0);
+    this.end(t0);
   }
 
   private async processAsync(n: number): Promise<void> {
@@ -204,10 +198,10 @@ export class Compressor {
         this.reject(i, page, true);
       } else {
         mm.h.compress.record(done[i] * 1e6);
-        this.publish(i, page, this.store.storeCompressed(page, out, out.length, codec.id));
+        this.publish(i, page, this.store.storeCompressed(page, out, out.length, codec.id, false));
       }
     }
-    this.end(n, t0);
+    this.end(t0);
   }
 
   /** Publish one page's outcome; the batch's counters are flushed in end(). */
@@ -218,6 +212,9 @@ export class Compressor {
     }
     const same = r === StoreResult.SAME_FILLED;
     this.inflight.mark(i, same ? InflightMark.STORED_SAME : InflightMark.STORED);
+    // Poison only once the mark says the pool holds the page: a worker that dies before the
+    // mark leaves an intact page for recovery to return to RESIDENT.
+    if (!same) this.store.poisonPage(page);
     this.maybeExit();
     this.mm.pt.release(page, same ? PageState.SAME_FILLED : PageState.SWAPPED);
     this.inflight.mark(i, same ? InflightMark.PUBLISHED_SAME : InflightMark.PUBLISHED);
@@ -232,15 +229,16 @@ export class Compressor {
     this.stats.rejected++;
   }
 
-  private end(n: number, t0: number): void {
+  private end(t0: number): void {
     mutexUnlock(this.inflight.words, INFLIGHT_CTX_LOCK);
+    // Flush the batch's counters and clear the in-flight record back to back: recovery
+    // counts the pages of a record that is still set.
     this.reclaimer.flush();
+    this.inflight.end();
     const mm = this.mm;
     mm.vm.inc(mm.ev.batch_count);
     mm.h.compress_batch.record((performance.now() - t0) * 1e6);
-    this.inflight.end();
     this.stats.batches++;
-    void n;
   }
 
   /** Fault injection: die mid-batch, with a page stored but not yet published. */
@@ -264,14 +262,17 @@ export function recoverInflight(mm: Mm, inflight: Inflight): { returned: number;
   for (let i = 0; i < inflight.count; i++) {
     const page = inflight.page(i);
     const m = inflight.markOf(i);
+    // Only a page still ISOLATED is the dead worker's to settle (a terminated thread may have
+    // moved a page on before updating its mark).
+    const held = (mm.pt.load(page) & STATE_MASK) === PageState.ISOLATED;
     if (m === InflightMark.ISOLATED) {
-      mm.pt.release(page, PageState.RESIDENT, true);
+      if (held) mm.pt.release(page, PageState.RESIDENT, true);
       returned++;
       continue;
     }
     if (m === InflightMark.RETURNED) continue;
     const same = m === InflightMark.STORED_SAME || m === InflightMark.PUBLISHED_SAME;
-    if (m === InflightMark.STORED || m === InflightMark.STORED_SAME) mm.pt.release(page, same ? PageState.SAME_FILLED : PageState.SWAPPED);
+    if ((m === InflightMark.STORED || m === InflightMark.STORED_SAME) && held) mm.pt.release(page, same ? PageState.SAME_FILLED : PageState.SWAPPED);
     // The dead worker's unflushed counters for this page.
     vm.inc(ev.pswpout);
     vm.add(ev.orig_data_size, ps);

@@ -55,7 +55,7 @@ export class EngineError extends Error {
 /** Compiled application worker; the same relative path from src/ (vitest) and dist/. */
 const APP_WORKER = fileURLToPath(new URL('../../../workers/dist/app-worker.js', import.meta.url));
 const COMPRESS_WORKER = fileURLToPath(new URL('../../../workers/dist/compress-worker.js', import.meta.url));
-/** Restarts of crashed compression workers a run tolerates before it fails. */
+/** Restarts of one crashed compression worker a run tolerates before it fails. */
 const MAX_RESTARTS = 8;
 
 const SAMPLE_MS = 100;
@@ -82,7 +82,7 @@ export class Engine {
   private pool: Piscina | undefined;
   private closed = false;
   private running = false;
-  private current: Promise<RunResult> | undefined;
+  private current: Promise<unknown> | undefined;
   private compressors: Piscina | undefined;
   private stopCurrent: (() => void) | undefined;
 
@@ -97,8 +97,9 @@ export class Engine {
     const c = workload === undefined ? this.config : resolveConfig({ ...this.input, workload });
     this.running = true;
     try {
-      this.current = this.runOnce(c, opts);
-      return await this.current;
+      const run = this.runOnce(c, opts);
+      this.current = run;
+      return await run;
     } finally {
       this.running = false;
       this.current = undefined;
@@ -116,10 +117,13 @@ export class Engine {
     if (this.closed) throw new EngineError('engine is closed');
     if (this.running) throw new EngineError('a run is already in progress on this engine');
     this.running = true;
+    const drain = this.drainOnce(this.config);
+    this.current = drain;
     try {
-      return await this.drainOnce(this.config);
+      return await drain;
     } finally {
       this.running = false;
+      this.current = undefined;
     }
   }
 
@@ -139,7 +143,12 @@ export class Engine {
     const pipeline = c.pipe.workers > 0 ? this.startPipeline(c, shared, mm) : undefined;
     const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
     const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice);
-    if (pipeline) await pipeline.ready();
+    let failedNow: unknown;
+    if (pipeline) {
+      pipeline.failed.catch((e: unknown) => (failedNow = e));
+      await pipeline.ready();
+    }
+    this.stopCurrent = () => (failedNow ??= new EngineError('drain stopped: the engine was closed'));
     const t0 = performance.now();
     kswapd.start();
     mm.zone.wakeKswapd();
@@ -152,9 +161,11 @@ export class Engine {
         err = new EngineError('drain did not reach the high watermark within 120 s');
         break;
       }
-      if (kswapd.error) break;
+      if (kswapd.error || failedNow) break;
     }
     const secs = (performance.now() - t0) / 1000;
+    this.stopCurrent = undefined;
+    if (failedNow !== undefined) err ??= failedNow;
     mm.zone.stop();
     await kswapd.stopped();
     const perr = pipeline ? await pipeline.finish(err !== undefined) : undefined;
@@ -272,6 +283,7 @@ export class Engine {
     let sampler: NodeJS.Timeout | undefined;
     let progress: NodeJS.Timeout | undefined;
     let error: unknown;
+    let endedAt = 0;
     try {
       // Every application attached and loaded its workload: start them together.
       await orFail(Promise.all(remotes.map((r) => r.ready())));
@@ -282,6 +294,8 @@ export class Engine {
       await orFail(Promise.all(remotes.map((r) => r.start())));
       if (opts.onProgress) progress = this.reportProgress(opts.onProgress, opts.progressIntervalMs ?? 250, remotes, settled, samples, mm, c, () => t0, pipeline?.liveStats);
       await orFail(Promise.all(tasks));
+      // Rates are over the applications' run, not the rings' drain after it.
+      endedAt = performance.now();
     } catch (e) {
       error = e;
     } finally {
@@ -304,7 +318,7 @@ export class Engine {
     if (error !== undefined) throw error instanceof EngineError ? error : new EngineError(message(error));
     if (kswapd.error) throw new EngineError(`kswapd failed: ${kswapd.error.message}`);
     const apps = await Promise.all(tasks);
-    const elapsedMs = performance.now() - t0;
+    const elapsedMs = endedAt - t0;
     sample();
     return buildResult(c, env, mm, kswapd, samples, apps, elapsedMs, aborted, pipeline?.report());
   }
@@ -357,8 +371,9 @@ export class Engine {
           crashes++;
           returned += r.returned;
           kept += r.kept;
-          if (crashes > MAX_RESTARTS) {
-            fail(new EngineError(`compression worker ${i} died ${crashes} times; last: ${message(e)}`));
+          if (stopping && this.compressors !== pool) return; // terminated with its pool
+          if (generation + 1 > MAX_RESTARTS) {
+            fail(new EngineError(`compression worker ${i} died ${generation + 1} times; last: ${message(e)}`));
             return;
           }
           return launch(i, generation + 1);
@@ -375,15 +390,7 @@ export class Engine {
       finish: async (failing: boolean): Promise<unknown> => {
         if (stopping) return undefined;
         stopping = true;
-        // kswapd has stopped: let each worker empty its ring (asked over the control plane),
-        // then close the rings so the workers return.
-        if (!failing) {
-          await Promise.race([
-            Promise.all(remotes.map((r, i) => (alive[i] ? r.drain() : undefined))),
-            failed.catch(() => undefined),
-            new Promise((r) => setTimeout(r, 60_000).unref()),
-          ]);
-        }
+        // kswapd has stopped: closing a ring means "empty it, then return".
         for (const r of rings) r.close();
         const all = Promise.all(done).then(() => true);
         const ok = await Promise.race([all, failed.catch(() => false), new Promise<false>((r) => setTimeout(() => r(false), failing ? STOP_GRACE_MS : 60_000).unref())]);

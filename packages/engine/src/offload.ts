@@ -21,6 +21,8 @@ export function sharedNow(): number {
 export class OffloadReclaimer extends Reclaimer {
   private next = 0;
   private enqueued = 0;
+  /** Pages pushed since the last publish (at most one slice), to stamp at publish. */
+  private readonly staged: number[] = [];
   private fifoFull = 0;
 
   constructor(
@@ -41,8 +43,8 @@ export class OffloadReclaimer extends Reclaimer {
     for (let k = 0; k < rings.length; k++) {
       const ring = rings[this.next];
       if (++this.next === rings.length) this.next = 0;
-      this.stamps[page] = sharedNow();
       if (ring.tryPush(page)) {
+        this.staged.push(page);
         this.enqueued++;
         return ReclaimOutcome.QUEUED;
       }
@@ -57,6 +59,13 @@ export class OffloadReclaimer extends Reclaimer {
   }
 
   override flush(): void {
+    // ring_wait runs from the moment a page becomes visible to its worker: stamp at publish
+    // (the plain stores are ordered before the ring's Atomics.store of `in`).
+    if (this.staged.length > 0) {
+      const now = sharedNow();
+      for (const p of this.staged) this.stamps[p] = now;
+      this.staged.length = 0;
+    }
     for (const ring of this.rings) ring.publish();
     const { vm, ev } = this.mm;
     vm.add(ev.kcompressd_enqueued, this.enqueued);
@@ -69,10 +78,10 @@ export class OffloadReclaimer extends Reclaimer {
     await Promise.race(this.rings.map((r) => r.waitForSpaceAsync(5)));
   }
 
-  /** Pages handed to workers and not yet stored: queued plus in the workers' hands. */
+  /** Pages handed to workers and not yet stored or returned (published pushes − done). */
   override pending(): number {
     let n = 0;
-    for (let i = 0; i < this.rings.length; i++) n += this.rings[i].size() + this.inflight[i].count;
+    for (let i = 0; i < this.rings.length; i++) n += this.rings[i].pushed - this.inflight[i].done;
     return n;
   }
 }

@@ -102,6 +102,26 @@ describe('reclaim pipelines', () => {
     expect(r.counters.pswpout - r.counters.notify_free).toBe(r.checks.stored_pages);
   });
 
+  it('a pure drain reclaims through the workers, and closing the engine during one ends it promptly', async () => {
+    const engine = createEngine({ pages: 2048, pipeline: 'padata:2+batch:8', poison: false });
+    engines.push(engine);
+    const d = await engine.drain();
+    expect(d.pages).toBeGreaterThan(1024);
+    expect(d.pipeline.compressors.reduce((s, w) => s + w.pages, 0)).toBeGreaterThan(0);
+    expect(d.counters.pswpout).toBe(d.counters.pgsteal_anon);
+    // zstd one page per request with kswapd waiting for room: slow enough to be cut short.
+    const slow = createEngine({ pages: 65_536, pipeline: 'batch:1', codec: 'zstd', kswapd: { onFull: 'wait' }, poison: false });
+    const outcome = slow.drain().then(
+      () => new Error('the drain finished before close()'),
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    await slow.close();
+    expect(String(await outcome)).toMatch(/engine was closed/);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+
   it('zstd without compression workers is refused with a clear config error', () => {
     expect(() => createEngine({ pipeline: 'inline', codec: 'zstd' })).toThrow(/^config\.codec: zstd .*--pipeline kcompressd/);
     expect(() => createEngine({ pipeline: 'padata:0x' })).toThrow(/^config\.pipeline: pipeline must be inline, kcompressd/);

@@ -142,7 +142,7 @@ export class ZramStore {
    * written by codec `codecId`: a huge page if it did not compress enough, else a pool
    * object. The arena's page is poisoned once its copy is in the pool.
    */
-  storeCompressed(page: number, src: Uint8Array, len: number, codecId: number): StoreResult {
+  storeCompressed(page: number, src: Uint8Array, len: number, codecId: number, poison = true): StoreResult {
     const mm = this.mm;
     const ps = mm.pageSize;
     const off = mm.arena.offset(page);
@@ -164,8 +164,15 @@ export class ZramStore {
     if (len === ps) this.pendHuge++;
     this.pendStored++;
     this.pendCompr += len;
-    if (this.poison) mm.arena.words.fill(POISON, off >> 2, (off + ps) >> 2);
+    if (poison) this.poisonPage(page);
     return StoreResult.STORED;
+  }
+
+  /** Overwrite a stored page's bytes (config.poison), so a fault that skips the store shows. */
+  poisonPage(page: number): void {
+    if (!this.poison) return;
+    const off = this.mm.arena.offset(page);
+    this.mm.arena.words.fill(POISON, off >> 2, (off + this.mm.pageSize) >> 2);
   }
 
   /** Bring back a page the caller holds LOCKED (it was SWAPPED or SAME_FILLED), and free its slot. */

@@ -8,6 +8,8 @@
  *   [0]   count      pages in the current batch (0 between batches)
  *   [1]   ctx lock   mutex word (lock.ts)
  *   [2]   batches    requests completed (for reports)
+ *   [3]   done       pages finished (stored or returned), including recovered ones: kswapd's
+ *                    count of pages still in a worker's hands is ring.pushed − done
  *  [16 ..16+cap)     page index of each entry
  *  [16+cap ..+cap)   mark of each entry (Mark)
  *
@@ -33,6 +35,7 @@ export type InflightMark = (typeof InflightMark)[keyof typeof InflightMark];
 const COUNT = 0;
 export const INFLIGHT_CTX_LOCK = 1;
 const BATCHES = 2;
+const DONE = 3;
 const HEADER = 16;
 
 export class Inflight {
@@ -60,8 +63,15 @@ export class Inflight {
 
   /** The batch is done and its counters flushed. */
   end(): void {
+    const n = Atomics.load(this.words, COUNT);
     Atomics.store(this.words, COUNT, 0);
     Atomics.add(this.words, BATCHES, 1);
+    Atomics.add(this.words, DONE, n);
+  }
+
+  /** Pages finished (see the layout). */
+  get done(): number {
+    return Atomics.load(this.words, DONE);
   }
 
   get count(): number {
