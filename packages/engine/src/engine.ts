@@ -10,15 +10,17 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { type HistogramSummary, Inflight, PageState, Ring } from '@zreclaim/shm';
+import { type HistogramSummary, PageState } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
-import { recoverInflight, type CompressorControl, type CompressorStats, type CompressorTask } from './compressor.js';
+import type { CompressorStats } from './compressor.js';
 import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput } from './config.js';
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
 import { Kswapd } from './kswapd.js';
-import { createSharedMm, Mm, type SharedMm } from './mm.js';
+import { createSharedMm, Mm } from './mm.js';
+import { EngineError, message } from './errors.js';
+import { inlineReport, startPipeline, STOP_GRACE_MS, type CompressorPools } from './supervisor.js';
 import type { AppStats } from './page-api.js';
 import { OffloadReclaimer } from './offload.js';
 import { Reclaimer } from './reclaim.js';
@@ -48,15 +50,10 @@ export interface RunOptions {
   progressIntervalMs?: number;
 }
 
-export class EngineError extends Error {
-  override readonly name = 'EngineError';
-}
 
 /** Compiled application worker; the same relative path from src/ (vitest) and dist/. */
 const APP_WORKER = fileURLToPath(new URL('../../../workers/dist/app-worker.js', import.meta.url));
 const COMPRESS_WORKER = fileURLToPath(new URL('../../../workers/dist/compress-worker.js', import.meta.url));
-/** Restarts of one crashed compression worker a run tolerates before it fails. */
-const MAX_RESTARTS = 8;
 
 const SAMPLE_MS = 100;
 
@@ -140,7 +137,7 @@ export class Engine {
     }
     mm.zone.addResident(pages);
     const store = createStore(mm, c);
-    const pipeline = c.pipe.workers > 0 ? this.startPipeline(c, shared, mm) : undefined;
+    const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
     const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
     const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice);
     let failedNow: unknown;
@@ -197,6 +194,22 @@ export class Engine {
     await this.compressors?.destroy().catch(() => undefined);
   }
 
+  /** The compression thread pool, kept warm across runs like the application pool. */
+  private readonly compressorPools: CompressorPools = {
+    get: (n) => {
+      if (this.compressors && this.compressors.options.maxThreads !== n) {
+        void this.compressors.destroy();
+        this.compressors = undefined;
+      }
+      return (this.compressors ??= new Piscina({ filename: COMPRESS_WORKER, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' }));
+    },
+    isCurrent: (pool) => this.compressors === pool,
+    discard: async (pool) => {
+      if (this.compressors === pool) this.compressors = undefined;
+      await pool.destroy().catch(() => undefined);
+    },
+  };
+
   private workers(threads: number): Piscina {
     if (this.pool && this.pool.options.maxThreads === threads) return this.pool;
     void this.pool?.destroy();
@@ -217,7 +230,7 @@ export class Engine {
     const shared = createSharedMm(c);
     const mm = new Mm(shared);
     const store = createStore(mm, c);
-    const pipeline = c.pipe.workers > 0 ? this.startPipeline(c, shared, mm) : undefined;
+    const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
     const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
     const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice);
     const pool = this.workers(c.apps);
@@ -324,112 +337,6 @@ export class Engine {
   }
 
   /**
-   * Start the compression workers of a kcompressd / padata / batch pipeline: one ring and
-   * one in-flight record each, one long piscina task each. A worker that dies has its
-   * in-flight batch recovered (recoverInflight) and its task resubmitted on the same ring;
-   * piscina replaces the thread.
-   */
-  private startPipeline(c: Config, shared: SharedMm, mm: Mm) {
-    const n = c.pipe.workers;
-    const rings = Array.from({ length: n }, () => new Ring(c.ringCapacity));
-    const inflight = Array.from({ length: n }, () => new Inflight(c.pipe.batch));
-    const stampsSab = new SharedArrayBuffer(c.pages * 8);
-    const stamps = new Float64Array(stampsSab);
-    // Kept across runs like the application pool: a warm thread has its code compiled.
-    if (this.compressors && this.compressors.options.maxThreads !== n) {
-      void this.compressors.destroy();
-      this.compressors = undefined;
-    }
-    const pool = (this.compressors ??= new Piscina({ filename: COMPRESS_WORKER, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' }));
-    const stats: (CompressorStats | undefined)[] = new Array(n).fill(undefined);
-    const remotes: Remote<CompressorControl>[] = [];
-    const alive: boolean[] = [];
-    const done: Promise<void>[] = [];
-    let crashes = 0;
-    let returned = 0;
-    let kept = 0;
-    let stopping = false;
-    let fail!: (e: unknown) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    failed.catch(() => undefined);
-    const launch = (i: number, generation: number): Promise<void> => {
-      const { port1, port2 } = new MessageChannel();
-      // Fault injection applies to a worker's first life only, or it would crash for ever.
-      const config = generation === 0 ? c : { ...c, inject: { ...c.inject, compressorExitAfter: 0 } };
-      const task: CompressorTask & { port: typeof port2 } = { workerId: i, config, shared, ring: rings[i].sab, inflight: inflight[i].sab, stamps: stampsSab, port: port2 };
-      if (remotes[i]) releaseControl(remotes[i]);
-      remotes[i] = wrapControl(port1);
-      alive[i] = true;
-      return (pool.run(task, { transferList: [port2] }) as Promise<CompressorStats>).then(
-        (s) => {
-          stats[i] = s;
-          alive[i] = false;
-        },
-        (e: unknown) => {
-          alive[i] = false;
-          const r = recoverInflight(mm, inflight[i]);
-          crashes++;
-          returned += r.returned;
-          kept += r.kept;
-          if (stopping && this.compressors !== pool) return; // terminated with its pool
-          if (generation + 1 > MAX_RESTARTS) {
-            fail(new EngineError(`compression worker ${i} died ${generation + 1} times; last: ${message(e)}`));
-            return;
-          }
-          return launch(i, generation + 1);
-        },
-      );
-    };
-    for (let i = 0; i < n; i++) done.push(launch(i, 0));
-    return {
-      rings,
-      inflight,
-      stamps,
-      failed,
-      /** Close the rings, let the workers drain them, and wait (terminating them on failure). */
-      finish: async (failing: boolean): Promise<unknown> => {
-        if (stopping) return undefined;
-        stopping = true;
-        // kswapd has stopped: closing a ring means "empty it, then return".
-        for (const r of rings) r.close();
-        const all = Promise.all(done).then(() => true);
-        const ok = await Promise.race([all, failed.catch(() => false), new Promise<false>((r) => setTimeout(() => r(false), failing ? STOP_GRACE_MS : 60_000).unref())]);
-        remotes.forEach((r) => releaseControl(r));
-        if (!ok) {
-          // Workers that did not drain are terminated with their pool.
-          this.compressors = undefined;
-          await pool.destroy().catch(() => undefined);
-          // A worker that did not drain leaves pages isolated: put them back.
-          for (const inf of inflight) recoverInflight(mm, inf);
-          return new EngineError('compression workers did not drain their rings');
-        }
-        return undefined;
-      },
-      /** Every worker attached (answers its control port). */
-      ready: (): Promise<unknown> => Promise.race([Promise.all(remotes.map((r) => r.ready())), failed]),
-      /** Live statistics of the running workers (through the control plane). */
-      liveStats: (): Promise<CompressorStats[]> =>
-        Promise.all(
-          remotes.map((r, i) =>
-            alive[i] ? Promise.race([r.stats(), new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000).unref())]) : Promise.resolve(stats[i]),
-          ),
-        ).then((all) => all.filter((x): x is CompressorStats => x !== undefined)),
-      report: (): PipelineReport => ({
-        name: c.pipe.name,
-        workers: c.pipe.workers,
-        batch: c.pipe.batch,
-        shard: 'round-robin',
-        ringCapacity: c.ringCapacity,
-        codec: c.codec,
-        crashes,
-        pages_returned: returned,
-        pages_kept: kept,
-        compressors: stats.filter((s): s is CompressorStats => s !== undefined),
-      }),
-    };
-  }
-
-  /**
    * After a failure: let the other applications see the stop (parked ones are started so
    * they can), give them a grace period, then terminate whatever is still running.
    */
@@ -491,9 +398,6 @@ export class Engine {
   }
 }
 
-function inlineReport(c: Config): PipelineReport {
-  return { name: 'inline', workers: 0, batch: 1, shard: 'none', ringCapacity: 0, codec: c.codec, crashes: 0, pages_returned: 0, pages_kept: 0, compressors: [] };
-}
 
 export interface DrainResult {
   schema: 'zreclaim.drain/v1';
@@ -508,12 +412,6 @@ export interface DrainResult {
   latency: Record<LatencyName, HistogramSummary>;
 }
 
-/** How long applications get to stop after a failure before their threads are terminated. */
-const STOP_GRACE_MS = 5000;
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /**
  * Load what the applications will load, once, on this thread first: a bad workload module

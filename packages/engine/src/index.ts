@@ -1,4 +1,5 @@
-export { createEngine, Engine, EngineError, type DrainResult, type Progress, type RunOptions } from './engine.js';
+export { createEngine, Engine, type DrainResult, type Progress, type RunOptions } from './engine.js';
+export { EngineError } from './errors.js';
 export { resolveConfig, configHash, ConfigError, ConfigSchema, type Config, type ConfigInput, PIPELINES, CODECS, parsePipeline, type PipelineSpec } from './config.js';
 export { RunResultSchema, RESULT_SCHEMA, resultJsonSchema, type RunResult } from './result.js';
 export { VMSTAT, PROC_VMSTAT, ZRAM_MM_STAT_GAUGES, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
