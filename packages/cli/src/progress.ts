@@ -19,19 +19,16 @@ export function progressWanted(
   return Boolean(stream.isTTY) && !ci && !opts.json && !opts.quiet;
 }
 
-export function createProgress(durationS: number): ProgressSink {
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: ' {bar} {elapsed_s}/{duration_s}s | pgsteal_anon {pgsteal_anon} | pswpin {pswpin} | allocstall {allocstall} | free {free} pages',
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: true,
-      stopOnComplete: false,
-      fps: 10,
-    },
+/** A progress bar on stderr that clears itself when done. */
+function stderrBar(format: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    { stream: process.stderr, format, barsize: 24, hideCursor: true, clearOnComplete: true, stopOnComplete: false, fps: 10 },
     cliProgress.Presets.shades_classic,
   );
+}
+
+export function createProgress(durationS: number): ProgressSink {
+  const bar = stderrBar(' {bar} {elapsed_s}/{duration_s}s | pgsteal_anon {pgsteal_anon} | pswpin {pswpin} | allocstall {allocstall} | free {free} pages');
   const total = Math.max(1, Math.round(durationS * 10));
   const payload = (p?: Progress) => ({
     elapsed_s: p ? (p.elapsedMs / 1000).toFixed(1) : '0.0',
@@ -65,18 +62,7 @@ export interface CompareProgressSink extends ProgressSink {
  * over the share of the run-seconds done (so thread start-up between runs is counted too).
  */
 export function createCompareProgress(runs: number, rounds: number, durationS: number): CompareProgressSink {
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: ' {bar} run {run}/{runs} · round {round}/{rounds} · {variant} {elapsed_s}/{duration_s}s · pgsteal_anon {pgsteal_anon} · ETA {eta_s}',
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: true,
-      stopOnComplete: false,
-      fps: 10,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = stderrBar(' {bar} run {run}/{runs} · round {round}/{rounds} · {variant} {elapsed_s}/{duration_s}s · pgsteal_anon {pgsteal_anon} · ETA {eta_s}');
   const perRun = Math.max(1, Math.round(durationS * 10));
   const total = perRun * runs;
   const t0 = performance.now();
