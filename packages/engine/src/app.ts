@@ -21,9 +21,12 @@ export interface AppTask {
   shared: SharedMm;
 }
 
+/**
+ * An application's control plane (comlink): live stats. Stopping is shared memory's: the
+ * engine sets the zone's stop flag, which every application checks at its checkpoints.
+ */
 export interface AppControl {
   stats(): AppStats;
-  stop(): void;
 }
 
 export async function loadWorkload(c: Config): Promise<Workload> {
@@ -61,7 +64,7 @@ export async function prepareApplication(task: AppTask): Promise<{ control: AppC
   });
   const params = c.workload.kind === 'module' ? c.workload.params : {};
   return {
-    control: { stats: () => ({ ...api.stats, mismatchPages: [...api.stats.mismatchPages] }), stop: () => api.requestStop() },
+    control: { stats: () => ({ ...api.stats, mismatchPages: [...api.stats.mismatchPages] }) },
     run: async () => {
       api.start();
       await workload(api, { appId: task.appId, apps: task.apps, seed: c.seed, durationMs: c.duration * 1000, params });

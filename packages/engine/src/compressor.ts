@@ -17,7 +17,7 @@ import type { Config } from './config.js';
 import { Mm, type SharedMm } from './mm.js';
 import { sharedNow } from './offload.js';
 import { Reclaimer } from './reclaim.js';
-import { createStore, StoreResult } from './store.js';
+import { createStore, slotBytes, StoreResult } from './store.js';
 
 export interface CompressorTask {
   workerId: number;
@@ -278,7 +278,7 @@ export function recoverInflight(mm: Mm, inflight: Inflight): { returned: number;
     vm.add(ev.orig_data_size, ps);
     if (same) vm.inc(ev.same_pages);
     else {
-      const len = mm.slots.length[page] & 0xffffff;
+      const len = slotBytes(mm.slots.length[page]);
       vm.add(ev.compr_data_size, len);
       if (len === ps) vm.inc(ev.huge_pages);
     }

@@ -71,7 +71,6 @@ export class AppPages implements PageApi {
   private readonly wordsPerPage: number;
   private startedAt = performance.now();
   private lastYield = this.startedAt;
-  private stopRequested = false;
 
   constructor(
     private readonly mm: Mm,
@@ -117,12 +116,8 @@ export class AppPages implements PageApi {
     return performance.now() - this.startedAt;
   }
 
-  requestStop(): void {
-    this.stopRequested = true;
-  }
-
   shouldStop(): boolean {
-    return this.stopRequested || this.mm.zone.stopped || this.elapsedMs >= this.opts.durationMs;
+    return this.mm.zone.stopped || this.elapsedMs >= this.opts.durationMs;
   }
 
   async checkpoint(): Promise<boolean> {

@@ -185,7 +185,7 @@ export class ZramStore {
       mm.arena.fillPage(page, handle, word);
     } else {
       const off = mm.arena.offset(page);
-      const len = word & LEN_MASK;
+      const len = slotBytes(word);
       if (len === ps) {
         mm.pool.read(handle, mm.arena.bytes, off, ps);
       } else {
@@ -214,7 +214,7 @@ export class ZramStore {
     if (sameFilled) {
       vm.add(ev.same_pages, -1);
     } else {
-      const len = mm.slots.length[page] & LEN_MASK;
+      const len = slotBytes(mm.slots.length[page]);
       mm.pool.free(mm.slots.handle[page]);
       vm.add(ev.compr_data_size, -len);
       if (len === ps) vm.add(ev.huge_pages, -1);
