@@ -18,7 +18,7 @@ import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput }
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
 import { Kswapd } from './kswapd.js';
-import { createSharedMm, Mm } from './mm.js';
+import { createSharedMm, Mm, type SharedMm } from './mm.js';
 import { EngineError, message } from './errors.js';
 import { inlineReport, startPipeline, STOP_GRACE_MS, type CompressorPools } from './supervisor.js';
 import type { AppStats } from './page-api.js';
@@ -78,7 +78,6 @@ export class Engine {
   readonly config: Config;
   private pool: Piscina | undefined;
   private closed = false;
-  private running = false;
   private current: Promise<unknown> | undefined;
   private compressors: Piscina | undefined;
   private stopCurrent: (() => void) | undefined;
@@ -89,18 +88,9 @@ export class Engine {
 
   /** Run a workload (default: the config's) to the end and return its result. */
   async run(workload?: ConfigInput['workload'], opts: RunOptions = {}): Promise<RunResult> {
-    if (this.closed) throw new EngineError('engine is closed');
-    if (this.running) throw new EngineError('a run is already in progress on this engine');
+    this.checkIdle();
     const c = workload === undefined ? this.config : resolveConfig({ ...this.input, workload });
-    this.running = true;
-    try {
-      const run = this.runOnce(c, opts);
-      this.current = run;
-      return await run;
-    } finally {
-      this.running = false;
-      this.current = undefined;
-    }
+    return this.exclusive(this.runOnce(c, opts));
   }
 
   /**
@@ -111,17 +101,34 @@ export class Engine {
    * benchmark that compares pipelines and codecs on the same pages.
    */
   async drain(): Promise<DrainResult> {
+    this.checkIdle();
+    return this.exclusive(this.drainOnce(this.config));
+  }
+
+  private checkIdle(): void {
     if (this.closed) throw new EngineError('engine is closed');
-    if (this.running) throw new EngineError('a run is already in progress on this engine');
-    this.running = true;
-    const drain = this.drainOnce(this.config);
-    this.current = drain;
+    if (this.current) throw new EngineError('a run is already in progress on this engine');
+  }
+
+  /** One run or drain at a time; close() waits for it. */
+  private async exclusive<T>(work: Promise<T>): Promise<T> {
+    this.current = work;
     try {
-      return await drain;
+      return await work;
     } finally {
-      this.running = false;
       this.current = undefined;
     }
+  }
+
+  /**
+   * kswapd and where its pages go: compressed by kswapd itself (inline) or handed to the
+   * pipeline's supervised compression workers.
+   */
+  private reclaimPath(c: Config, shared: SharedMm, mm: Mm) {
+    const store = createStore(mm, c);
+    const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
+    const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
+    return { pipeline, reclaimer, kswapd: new Kswapd(mm, reclaimer, c.kswapd.slice) };
   }
 
   private async drainOnce(base: Config): Promise<DrainResult> {
@@ -136,10 +143,7 @@ export class Engine {
       mm.pt.release(p, PageState.RESIDENT, false);
     }
     mm.zone.addResident(pages);
-    const store = createStore(mm, c);
-    const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
-    const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
-    const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice);
+    const { pipeline, reclaimer, kswapd } = this.reclaimPath(c, shared, mm);
     let failedNow: unknown;
     if (pipeline) {
       pipeline.failed.catch((e: unknown) => (failedNow = e));
@@ -229,10 +233,7 @@ export class Engine {
     const env = environment(configHash(c));
     const shared = createSharedMm(c);
     const mm = new Mm(shared);
-    const store = createStore(mm, c);
-    const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
-    const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
-    const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice);
+    const { pipeline, reclaimer, kswapd } = this.reclaimPath(c, shared, mm);
     const pool = this.workers(c.apps);
 
     // One task and one control port per application; shares split the arena evenly.
