@@ -233,7 +233,7 @@ export class Engine {
     const env = environment(configHash(c));
     const shared = createSharedMm(c);
     const mm = new Mm(shared);
-    const { pipeline, reclaimer, kswapd } = this.reclaimPath(c, shared, mm);
+    const { pipeline, kswapd } = this.reclaimPath(c, shared, mm);
     const pool = this.workers(c.apps);
 
     // One task and one control port per application; shares split the arena evenly.
