@@ -31,13 +31,18 @@ export interface RunFlags {
   slice?: string;
   hugeThreshold?: string;
   memLimit?: string;
+  store?: string;
+  maxPoolPercent?: string;
+  writebackFile?: string;
+  gc?: string;
+  gcCap?: string;
   verify?: boolean;
   config?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
-type Parse = 'int' | 'number' | 'string' | 'bool';
+type Parse = 'int' | 'number' | 'string' | 'bool' | 'bytes' | 'path';
 
 /** A flag that sets one config field. */
 export interface FlagSpec {
@@ -63,6 +68,11 @@ export const SIMPLE_FLAGS: FlagSpec[] = [
   { key: 'onFull', flag: '--on-full', path: 'kswapd.onFull', parse: 'string' },
   { key: 'hugeThreshold', flag: '--huge-threshold', path: 'store.hugeThreshold', parse: 'number' },
   { key: 'memLimit', flag: '--mem-limit', path: 'store.memLimit', parse: 'int' },
+  { key: 'store', flag: '--store', path: 'store.mode', parse: 'string' },
+  { key: 'maxPoolPercent', flag: '--max-pool-percent', path: 'store.maxPoolPercent', parse: 'int' },
+  { key: 'writebackFile', flag: '--writeback-file', path: 'store.writebackFile', parse: 'path' },
+  { key: 'gc', flag: '--gc', path: 'gc.mode', parse: 'string' },
+  { key: 'gcCap', flag: '--gc-cap', path: 'gc.capBytes', parse: 'bytes' },
   { key: 'verify', flag: '--no-verify', path: 'verify', parse: 'bool' },
 ];
 
@@ -95,6 +105,16 @@ export function parseNumber(flag: string, s: string): number {
   return Number(s);
 }
 
+const UNITS: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** A byte count: a whole number, optionally with B, KiB, MiB or GiB. */
+export function parseBytes(flag: string, s: string): number {
+  const m = /^(\d+)(B|KiB|MiB|GiB)?$/.exec(s);
+  const n = m ? Number(m[1]) * UNITS[m[2] ?? ''] : NaN;
+  if (!m || !Number.isSafeInteger(n)) throw new UsageError(flag, `expected a size in bytes such as 67108864 or 64MiB, got ${show(s)}`);
+  return n;
+}
+
 export function parseRam(s: string): number | string {
   if (/^\d+$/.test(s)) return parseInt10('--ram', s);
   if (/^\d+(\.\d+)?%$/.test(s)) return s;
@@ -109,6 +129,10 @@ function value(spec: FlagSpec, raw: string | boolean): unknown {
       return parseNumber(spec.flag, String(raw));
     case 'bool':
       return Boolean(raw);
+    case 'bytes':
+      return parseBytes(spec.flag, String(raw));
+    case 'path':
+      return resolve(String(raw));
     default:
       return raw;
   }

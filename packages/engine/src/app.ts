@@ -67,7 +67,11 @@ export async function prepareApplication(task: AppTask): Promise<{ control: AppC
     control: { stats: () => ({ ...api.stats, mismatchPages: [...api.stats.mismatchPages] }) },
     run: async () => {
       api.start();
-      await workload(api, { appId: task.appId, apps: task.apps, seed: c.seed, durationMs: c.duration * 1000, params });
+      try {
+        await workload(api, { appId: task.appId, apps: task.apps, seed: c.seed, durationMs: c.duration * 1000, params });
+      } finally {
+        store.close();
+      }
       return api.stats;
     },
   };

@@ -89,6 +89,14 @@ export class Compressor {
 
   /** Consume the ring until kswapd closes it and it is empty. */
   async run(): Promise<CompressorStats> {
+    try {
+      return await this.consume();
+    } finally {
+      this.store.close();
+    }
+  }
+
+  private async consume(): Promise<CompressorStats> {
     const ring = this.ring;
     let lastYield = performance.now();
     for (;;) {

@@ -129,14 +129,37 @@ export const ConfigSchema = z
       .default({ compressFailPage: -1, compressorExitAfter: 0 }),
     store: z
       .object({
-        mode: z.enum(['zram']).default('zram'),
+        /**
+         * zram: huge pages are stored as they are, the pool grows up to mem_limit / the RAM
+         * budget. zswap: huge pages are rejected (reject_compress_poor) and stay resident;
+         * the pool is capped at maxPoolPercent of RAM and its oldest entries are written
+         * back to a backing file when it is full.
+         */
+        mode: z.enum(['zram', 'zswap']).default('zram'),
         /** Compressed size above this share of a page makes a huge page (stored as is). */
         hugeThreshold: z.number().gt(0).max(1).default(0.75),
         /** zram mem_limit in pool pages; 0 = none. A store past it fails and the page stays resident. */
         memLimit: z.number().int().min(0).default(0),
+        /** zswap max_pool_percent: the pool's cap as a share of the RAM budget (the kernel's default is 20). */
+        maxPoolPercent: z.number().int().min(1, 'maxPoolPercent must be 1..100').max(100, 'maxPoolPercent must be 1..100').default(20),
+        /** zswap backing file (the swap device written-back pages go to); default: a fresh file in the OS temp directory, removed after the run. */
+        writebackFile: z.string().min(1).optional(),
       })
       .strict()
-      .default({ mode: 'zram', hugeThreshold: 0.75, memLimit: 0 }),
+      .default({ mode: 'zram', hugeThreshold: 0.75, memLimit: 0, maxPoolPercent: 20 }),
+    /**
+     * Freeing the slots of unmapped (and swapped-in) pages. sync: the thread that unmaps or
+     * faults frees each slot itself (today's zram). async: it only queues the pool handle
+     * and a GC worker frees queued handles in bulk (the zram GC worker); queued bytes are
+     * capped at capBytes (0 = no cap), past which slots are freed synchronously again.
+     */
+    gc: z
+      .object({
+        mode: z.enum(['sync', 'async']).default('sync'),
+        capBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+      })
+      .strict()
+      .default({ mode: 'sync', capBytes: 64 * 1024 * 1024 }),
     kswapd: z
       .object({
         /** false: no kswapd, every reclaim is direct (allocation stalls). */

@@ -10,7 +10,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { type HistogramSummary, PageState } from '@zreclaim/shm';
+import { type HistogramSummary, PageState, STATE_MASK } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
 import type { CompressorStats } from './compressor.js';
@@ -18,7 +18,7 @@ import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput }
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
 import { Kswapd } from './kswapd.js';
-import { createSharedMm, Mm, type SharedMm } from './mm.js';
+import { createSharedMm, disposeSharedMm, Mm, type SharedMm } from './mm.js';
 import { EngineError, message } from './errors.js';
 import { inlineReport, startPipeline, STOP_GRACE_MS, type CompressorPools } from './supervisor.js';
 import type { AppStats } from './page-api.js';
@@ -26,7 +26,7 @@ import { OffloadReclaimer } from './offload.js';
 import { Reclaimer } from './reclaim.js';
 import { RESULT_SCHEMA, type PipelineReport, type RunResult } from './result.js';
 import type { LatencyName, VmstatName } from './vmstat.js';
-import { createStore } from './store.js';
+import { createStore, onDisk } from './store.js';
 
 export interface Progress {
   elapsedMs: number;
@@ -128,13 +128,22 @@ export class Engine {
     const store = createStore(mm, c);
     const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
     const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
-    return { pipeline, reclaimer, kswapd: new Kswapd(mm, reclaimer, c.kswapd.slice) };
+    return { pipeline, reclaimer, store, kswapd: new Kswapd(mm, reclaimer, c.kswapd.slice) };
   }
 
   private async drainOnce(base: Config): Promise<DrainResult> {
     const pages = base.pages;
     const c: Config = { ...base, ramPages: pages, wmark: { min: 1, low: Math.floor(pages * 0.45), high: Math.floor(pages * 0.49) } };
     const shared = createSharedMm(c);
+    try {
+      return await this.drainOn(c, shared);
+    } finally {
+      disposeSharedMm(shared);
+    }
+  }
+
+  private async drainOn(c: Config, shared: SharedMm): Promise<DrainResult> {
+    const pages = c.pages;
     const mm = new Mm(shared);
     const content = createContentSource(c.content, c.pageSize, c.seed);
     for (let p = 0; p < pages; p++) {
@@ -143,7 +152,7 @@ export class Engine {
       mm.pt.release(p, PageState.RESIDENT, false);
     }
     mm.zone.addResident(pages);
-    const { pipeline, reclaimer, kswapd } = this.reclaimPath(c, shared, mm);
+    const { pipeline, reclaimer, kswapd, store } = this.reclaimPath(c, shared, mm);
     let failedNow: unknown;
     if (pipeline) {
       pipeline.failed.catch((e: unknown) => (failedNow = e));
@@ -170,6 +179,7 @@ export class Engine {
     mm.zone.stop();
     await kswapd.stopped();
     const perr = pipeline ? await pipeline.finish(err !== undefined) : undefined;
+    store.close();
     if (kswapd.error) throw new EngineError(`kswapd failed: ${kswapd.error.message}`);
     if (err !== undefined || perr !== undefined) throw err ?? perr;
     const counters = mm.vm.snapshot();
@@ -230,10 +240,18 @@ export class Engine {
 
   private async runOnce(c: Config, opts: RunOptions): Promise<RunResult> {
     await preflight(c);
-    const env = environment(configHash(c));
     const shared = createSharedMm(c);
+    try {
+      return await this.runOn(c, shared, opts);
+    } finally {
+      disposeSharedMm(shared);
+    }
+  }
+
+  private async runOn(c: Config, shared: SharedMm, opts: RunOptions): Promise<RunResult> {
+    const env = environment(configHash(c));
     const mm = new Mm(shared);
-    const { pipeline, kswapd } = this.reclaimPath(c, shared, mm);
+    const { pipeline, kswapd, store } = this.reclaimPath(c, shared, mm);
     const pool = this.workers(c.apps);
 
     // One task and one control port per application; shares split the arena evenly.
@@ -328,6 +346,7 @@ export class Engine {
         const err = await pipeline.finish(error !== undefined);
         if (error === undefined && err !== undefined) error = err;
       }
+      store.close();
     }
     if (error !== undefined) throw error instanceof EngineError ? error : new EngineError(message(error));
     if (kswapd.error) throw new EngineError(`kswapd failed: ${kswapd.error.message}`);
@@ -414,6 +433,15 @@ export interface DrainResult {
 }
 
 
+/** SWAPPED pages whose slot is in the zswap backing file (a scan, for the end-of-run checks). */
+function pagesOnDisk(mm: Mm): number {
+  let n = 0;
+  for (let p = 0; p < mm.pages; p++) {
+    if ((mm.pt.load(p) & STATE_MASK) === PageState.SWAPPED && onDisk(mm.slots.length[p])) n++;
+  }
+  return n;
+}
+
 /**
  * Load what the applications will load, once, on this thread first: a bad workload module
  * or content file is a config error (exit 2 in the CLI), not a worker crash.
@@ -451,10 +479,14 @@ function buildResult(
   const peak = samples.reduce((a, b) => (b.orig > a.orig ? b : a), samples[0]);
   const census = mm.pt.census();
   const stored = census[PageState.SWAPPED] + census[PageState.SAME_FILLED];
+  // zswap: written-back pages are still swapped out, but in the backing file, not the pool.
+  const inFile = c.store.mode === 'zswap' ? pagesOnDisk(mm) : 0;
   const storedByCounters = counters.pswpout - counters.notify_free;
   const problems: string[] = [];
   if (stored !== storedByCounters) problems.push(`pswpout − notify_free = ${storedByCounters}, but ${stored} pages are stored`);
-  if (counters.orig_data_size !== stored * ps) problems.push(`orig_data_size = ${counters.orig_data_size}, but ${stored} pages × ${ps} = ${stored * ps}`);
+  const inPool = stored - inFile;
+  if (counters.orig_data_size !== inPool * ps) problems.push(`orig_data_size = ${counters.orig_data_size}, but ${inPool} pages in the pool × ${ps} = ${inPool * ps}`);
+  if (counters.gc_bytes_pending !== 0) problems.push(`gc_bytes_pending = ${counters.gc_bytes_pending} after the GC worker drained its queue`);
   if (mm.pool.pagesUsed * ps < counters.compr_data_size) problems.push(`mem_used_total ${mm.pool.pagesUsed * ps} < compr_data_size ${counters.compr_data_size}`);
   const held = census[PageState.RESIDENT] + census[PageState.LOCKED] + census[PageState.ISOLATED];
   if (held !== mm.zone.nrResident) problems.push(`nr_resident = ${mm.zone.nrResident}, but ${held} pages are in RAM`);

@@ -5,8 +5,11 @@
  * per run); `Mm` is what each thread builds from them: views on the same memory, made once.
  * Each layout has one owner module in @zreclaim/shm; this file only wires them together.
  */
-import { CounterSet, type Histogram, HistogramSet, PageArena, PageTable, SlotTable, Zone, ZsPool } from '@zreclaim/shm';
-import type { Config } from './config.js';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CounterSet, GcQueue, type GcQueueBuffers, type Histogram, HistogramSet, Lru, PageArena, PageTable, SlotTable, Zone, ZsPool } from '@zreclaim/shm';
+import { ConfigError, type Config } from './config.js';
 import { LATENCIES, VMSTAT, type LatencyName, type VmstatName } from './vmstat.js';
 
 export interface SharedMm {
@@ -20,6 +23,10 @@ export interface SharedMm {
   pool: { meta: SharedArrayBuffer; data: SharedArrayBuffer };
   vmstat: SharedArrayBuffer;
   latency: SharedArrayBuffer;
+  /** gc: async — the slot-free queue the GC worker empties. */
+  gc?: { sabs: GcQueueBuffers; capacity: number; capBytes: number };
+  /** store.mode zswap — the LRU of pool entries and the backing file written-back pages go to. */
+  zswap?: { lru: SharedArrayBuffer; file: string };
 }
 
 export function createSharedMm(c: Config): SharedMm {
@@ -27,8 +34,10 @@ export function createSharedMm(c: Config): SharedMm {
   const pageTable = new PageTable(c.pages);
   const slots = new SlotTable(c.pages);
   const zone = new Zone({ managed: c.ramPages, ...c.wmark });
-  // The pool can never need more than the RAM budget; mem_limit caps it further.
-  const poolMaxPages = c.store.memLimit > 0 ? Math.min(c.store.memLimit, c.ramPages) : c.ramPages;
+  // The pool can never need more than the RAM budget; mem_limit caps it further, and
+  // zswap caps it at max_pool_percent of RAM.
+  let poolMaxPages = c.store.memLimit > 0 ? Math.min(c.store.memLimit, c.ramPages) : c.ramPages;
+  if (c.store.mode === 'zswap') poolMaxPages = Math.min(poolMaxPages, Math.max(1, Math.floor((c.ramPages * c.store.maxPoolPercent) / 100)));
   const pool = new ZsPool({ pageSize: c.pageSize, maxPages: poolMaxPages });
   // The pool's pages are RAM the model already owns, as zsmalloc takes them from the page
   // allocator. A fresh SharedArrayBuffer is committed on first touch, and those page faults
@@ -38,7 +47,11 @@ export function createSharedMm(c: Config): SharedMm {
   pool.data.fill(0);
   const vmstat = new CounterSet(VMSTAT);
   const latency = new HistogramSet(LATENCIES);
+  // Pending frees are at most the pool's objects; a full queue makes unmap free synchronously.
+  const gc = c.gc.mode === 'async' ? new GcQueue(2 * c.pages, c.gc.capBytes) : undefined;
   return {
+    gc: gc && { sabs: gc.sabs, capacity: gc.capacity, capBytes: gc.capBytes },
+    zswap: c.store.mode === 'zswap' ? createBacking(c) : undefined,
     pages: c.pages,
     pageSize: c.pageSize,
     poolMaxPages,
@@ -50,6 +63,34 @@ export function createSharedMm(c: Config): SharedMm {
     vmstat: vmstat.sab,
     latency: latency.sab,
   };
+}
+
+let backingSeq = 0;
+
+/**
+ * The zswap tier's LRU and its backing file, created for this run and removed after it
+ * (disposeSharedMm). A path the user names must not exist yet: zreclaim never overwrites
+ * a file it did not make.
+ */
+function createBacking(c: Config): NonNullable<SharedMm['zswap']> {
+  const named = c.store.writebackFile;
+  const file = named ?? join(tmpdir(), `zreclaim-zswap-${process.pid}-${++backingSeq}.swap`);
+  try {
+    closeSync(openSync(file, 'wx'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST'
+        ? 'the file exists; zreclaim creates its backing file and removes it after the run, and will not overwrite one: remove it or name a new path'
+        : `cannot create the backing file (${code ?? (e as Error).message}): name a path in a writable directory`;
+    throw new ConfigError(named !== undefined ? 'store.writebackFile' : 'store.mode', named ?? c.store.mode, why);
+  }
+  return { lru: new Lru(c.pages).sab, file };
+}
+
+/** Remove what a run's shared state left outside memory (the zswap backing file). */
+export function disposeSharedMm(shared: SharedMm): void {
+  if (shared.zswap) rmSync(shared.zswap.file, { force: true });
 }
 
 /** Counter ids resolved once, so the per-page path indexes by number. */
@@ -72,6 +113,10 @@ export class Mm {
   readonly lat: HistogramSet<LatencyName>;
   /** The same histograms resolved once by name, for the per-page path. */
   readonly h: Record<LatencyName, Histogram>;
+  /** gc: async — the slot-free queue. */
+  readonly gc: GcQueue | undefined;
+  /** store.mode zswap — the LRU of pool entries, oldest first. */
+  readonly lru: Lru | undefined;
 
   constructor(readonly shared: SharedMm) {
     this.arena = new PageArena(shared.pages, shared.pageSize, shared.arena);
@@ -85,6 +130,8 @@ export class Mm {
     this.lat = new HistogramSet(LATENCIES, shared.latency);
     this.h = {} as Record<LatencyName, Histogram>;
     for (const n of LATENCIES) this.h[n] = this.lat.get(n);
+    this.gc = shared.gc && new GcQueue(shared.gc.capacity, shared.gc.capBytes, shared.gc.sabs);
+    this.lru = shared.zswap && new Lru(shared.pages, shared.zswap.lru);
   }
 
   get pages(): number {

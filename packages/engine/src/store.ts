@@ -9,7 +9,20 @@
  * (length = bytes | codecId << 24): compression workers may use an asynchronous codec
  * (zstd) while threads that must compress synchronously (direct reclaim, kswapd when the
  * ring is full) use a synchronous one, and a fault decodes each object with its own.
+ *
+ * zswap mode (store.mode): a huge page is rejected (reject_compress_poor) instead of stored
+ * as is; every pool entry is on a shared LRU (mm.lru), and a store that finds the pool full
+ * first writes back its oldest entries, decompressed, to the backing file (zswap's
+ * writeback, done by the storing thread as zswap did before its shrink worker). A
+ * written-back page stays SWAPPED; its slot says ON_DISK and names its swap slot in the
+ * file, and a fault reads it from there.
+ *
+ * Slot freeing (freeSlot: a fault brought the page back, or it was unmapped) is immediate
+ * with gc: sync; with gc: async a pool object's handle is queued (mm.gc) and the GC worker
+ * frees it later (releaseObjects), unless the queue's byte cap is reached.
  */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { PageState, STATE_MASK } from '@zreclaim/shm';
 import { CODEC_IDS, createCodec, type Codec } from './codec.js';
 import type { Config } from './config.js';
 import type { Mm } from './mm.js';
@@ -28,10 +41,21 @@ export type StoreResult = (typeof StoreResult)[keyof typeof StoreResult];
 
 const LEN_MASK = 0xffffff;
 const CODEC_SHIFT = 24;
+/** Codec tag of a zswap page written back to the backing file; its handle is its swap slot. */
+const ON_DISK = 0x7f;
+/** zswap_accept_thr_percent: writeback goes on until the pool is this far under its cap. */
+const ACCEPT_THRESHOLD = 0.9;
+/** Most entries one store writes back before it gives up on making room. */
+const WRITEBACK_MAX = 256;
 
 /** Bytes of a stored object from its slot-table length word. */
 export function slotBytes(lengthWord: number): number {
   return lengthWord & LEN_MASK;
+}
+
+/** Whether a SWAPPED page's slot length word says it was written back to the zswap file. */
+export function onDisk(lengthWord: number): boolean {
+  return lengthWord >>> CODEC_SHIFT === ON_DISK;
 }
 
 /** Poison written over a stored page's bytes (when config.poison), so a fault that skips the store shows. */
@@ -52,6 +76,11 @@ export class ZramStore {
    * @param codec the synchronous codec this thread compresses with
    * @param decoder the codec that decodes objects written by codec id `id`
    */
+  /** zswap: the backing file, opened by this thread on its first writeback or disk fault. */
+  private fd = -1;
+  /** zswap: a decompressed entry on its way to the backing file. */
+  private wbPage: Buffer | undefined;
+
   constructor(
     private readonly mm: Mm,
     private readonly codec: Codec,
@@ -149,18 +178,26 @@ export class ZramStore {
     let srcOff = 0;
     // len ≥ pageSize must be huge too: the slot table tells a huge page by its length.
     if (len < 0 || len >= ps || len > this.hugeThreshold) {
+      if (mm.lru) {
+        // zswap: not worth storing; the page stays resident.
+        mm.vm.inc(mm.ev.reject_compress_poor);
+        return StoreResult.REJECTED;
+      }
       // zram: a huge page is stored as it is (ZRAM_HUGE).
       len = ps;
       src = mm.arena.bytes;
       srcOff = off;
     }
-    const handle = mm.pool.alloc(len);
+    let handle = mm.pool.alloc(len);
+    if (handle < 0 && mm.lru && this.shrink() > 0) handle = mm.pool.alloc(len);
     if (handle < 0) {
       mm.vm.inc(mm.ev.reject_alloc_fail);
       return StoreResult.NO_SPACE;
     }
     mm.pool.write(handle, src, srcOff, len);
     mm.slots.set(page, handle, len | (codecId << CODEC_SHIFT));
+    // Before the caller publishes SWAPPED: writeback puts back an entry it finds still ISOLATED.
+    mm.lru?.addTail(page);
     if (len === ps) this.pendHuge++;
     this.pendStored++;
     this.pendCompr += len;
@@ -178,51 +215,175 @@ export class ZramStore {
   /** Bring back a page the caller holds LOCKED (it was SWAPPED or SAME_FILLED), and free its slot. */
   swapIn(page: number, sameFilled: boolean): void {
     const mm = this.mm;
-    const ps = mm.pageSize;
     const handle = mm.slots.handle[page];
     const word = mm.slots.length[page];
     if (sameFilled) {
       mm.arena.fillPage(page, handle, word);
+    } else if (onDisk(word)) {
+      this.readBacking(handle, mm.arenaBuf, mm.arena.offset(page));
     } else {
-      const off = mm.arena.offset(page);
-      const len = slotBytes(word);
-      if (len === ps) {
-        mm.pool.read(handle, mm.arena.bytes, off, ps);
-      } else {
-        const codec = this.decoder(word >>> CODEC_SHIFT);
-        const at = mm.pool.contiguousOffset(handle, len);
-        if (at >= 0) {
-          codec.decompress(this.poolBuf(), at, len, mm.arenaBuf, off, ps);
-        } else {
-          mm.pool.read(handle, this.tmp, 0, len);
-          codec.decompress(this.tmp, 0, len, mm.arenaBuf, off, ps);
-        }
-      }
+      this.decode(handle, word, mm.arenaBuf, mm.arena.offset(page));
     }
     this.freeSlot(page, sameFilled);
   }
 
+  /** Decompress (or copy, for a huge page) the pool object `handle` into dst[dstOff, +pageSize). */
+  private decode(handle: number, word: number, dst: Buffer, dstOff: number): void {
+    const mm = this.mm;
+    const ps = mm.pageSize;
+    const len = slotBytes(word);
+    if (len === ps) {
+      mm.pool.read(handle, dst, dstOff, ps);
+      return;
+    }
+    const codec = this.decoder(word >>> CODEC_SHIFT);
+    const at = mm.pool.contiguousOffset(handle, len);
+    if (at >= 0) {
+      codec.decompress(this.poolBuf(), at, len, dst, dstOff, ps);
+    } else {
+      mm.pool.read(handle, this.tmp, 0, len);
+      codec.decompress(this.tmp, 0, len, dst, dstOff, ps);
+    }
+  }
+
   /**
    * Free a stored page's slot (swap-in done, or the page was unmapped): zram's
-   * slot_free, counted as notify_free as zram_slot_free_notify counts both cases.
+   * slot_free, counted as notify_free as zram_slot_free_notify counts both cases. The
+   * caller holds the page (LOCKED, or UNMAPPED by its own CAS). With gc: async a pool
+   * object goes to the GC queue and is freed later; orig_data_size drops now (the page is
+   * no longer stored), compr_data_size when the object is freed.
    */
   freeSlot(page: number, sameFilled: boolean): void {
     const mm = this.mm;
     const ev = mm.ev;
     const vm = mm.vm;
     const ps = mm.pageSize;
+    const word = mm.slots.length[page];
     if (sameFilled) {
       vm.add(ev.same_pages, -1);
+      vm.add(ev.orig_data_size, -ps);
+    } else if (onDisk(word)) {
+      // Its swap slot in the backing file is simply forgotten (the file is sparse scratch).
     } else {
-      const len = slotBytes(mm.slots.length[page]);
-      mm.pool.free(mm.slots.handle[page]);
-      vm.add(ev.compr_data_size, -len);
-      if (len === ps) vm.add(ev.huge_pages, -1);
+      mm.lru?.remove(page);
+      const handle = mm.slots.handle[page];
+      const len = slotBytes(word);
+      vm.add(ev.orig_data_size, -ps);
+      if (mm.gc !== undefined && mm.gc.push(handle, len)) {
+        vm.inc(ev.gc_slots_queued);
+        vm.add(ev.gc_bytes_pending, len);
+      } else {
+        mm.pool.free(handle);
+        vm.add(ev.compr_data_size, -len);
+        if (len === ps) vm.add(ev.huge_pages, -1);
+      }
     }
-    vm.add(ev.orig_data_size, -ps);
     vm.inc(ev.notify_free);
     mm.slots.clear(page);
   }
+
+  /**
+   * zswap's pool is full: write back the oldest entries until it is under the accept
+   * threshold (or WRITEBACK_MAX were written, or the LRU is empty). Returns pages written.
+   */
+  shrink(): number {
+    const mm = this.mm;
+    const lru = mm.lru!;
+    const target = Math.floor(mm.shared.poolMaxPages * ACCEPT_THRESHOLD);
+    let written = 0;
+    for (let tries = 0; tries < WRITEBACK_MAX && mm.pool.pagesUsed > target; tries++) {
+      const page = lru.popHead();
+      if (page < 0) break;
+      if (this.writeback(page)) written++;
+    }
+    return written;
+  }
+
+  /**
+   * zswap_writeback_entry: take an LRU entry SWAPPED → WRITEBACK, decompress it, write the
+   * page to its swap slot in the backing file (a positional write), free the pool object,
+   * and publish the page SWAPPED again with an ON_DISK slot. An application touching the
+   * page meanwhile sleeps on it (writeback wait). False if the entry was not written back.
+   */
+  private writeback(page: number): boolean {
+    const mm = this.mm;
+    for (;;) {
+      const w = mm.pt.load(page);
+      const st = w & STATE_MASK;
+      if (st === PageState.ISOLATED) {
+        // Stored but not yet published by the thread storing it: still the newest entry.
+        mm.lru!.addTail(page);
+        return false;
+      }
+      // Anything else: the entry was freed after we popped it (a fault or an unmap).
+      if (st !== PageState.SWAPPED) return false;
+      if (mm.pt.cas(page, w, PageState.WRITEBACK)) break;
+    }
+    const t0 = performance.now();
+    const ps = mm.pageSize;
+    const handle = mm.slots.handle[page];
+    const word = mm.slots.length[page];
+    const len = slotBytes(word);
+    const buf = (this.wbPage ??= Buffer.allocUnsafeSlow(ps));
+    this.decode(handle, word, buf, 0);
+    // The swap slot is the arena page itself: a sparse file as large as the arena.
+    const n = writeSync(this.backingFd(), buf, 0, ps, page * ps);
+    if (n !== ps) throw new Error(`zswap writeback: wrote ${n} of ${ps} bytes of page ${page}`);
+    mm.pool.free(handle);
+    mm.slots.set(page, page, ps | (ON_DISK << CODEC_SHIFT));
+    const vm = mm.vm;
+    const ev = mm.ev;
+    vm.add(ev.orig_data_size, -ps);
+    vm.add(ev.compr_data_size, -len);
+    vm.inc(ev.written_back_pages);
+    mm.pt.release(page, PageState.SWAPPED);
+    mm.h.zswap_writeback.record((performance.now() - t0) * 1e6);
+    return true;
+  }
+
+  private readBacking(slot: number, dst: Buffer, dstOff: number): void {
+    const ps = this.mm.pageSize;
+    const n = readSync(this.backingFd(), dst, dstOff, ps, slot * ps);
+    if (n !== ps) throw new Error(`zswap: read ${n} of ${ps} bytes of swap slot ${slot} from ${this.mm.shared.zswap?.file}`);
+  }
+
+  private backingFd(): number {
+    if (this.fd < 0) {
+      const z = this.mm.shared.zswap;
+      if (!z) throw new Error('zswap backing file used outside zswap mode');
+      this.fd = openSync(z.file, 'r+');
+    }
+    return this.fd;
+  }
+
+  /** Release what this thread's store holds outside shared memory (the backing file's descriptor). */
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/**
+ * The GC worker's bulk free of queued pool objects (handles[i] of bytes[i] compressed
+ * bytes): zsmalloc's free, one class lock per run of same-class handles, and the counters
+ * the queue deferred (compr_data_size, huge_pages, gc_bytes_pending, gc_slots_freed).
+ * The caller sorts handles by class first if it wants long runs.
+ */
+export function releaseObjects(mm: Mm, handles: Int32Array, bytes: Int32Array, n: number): void {
+  if (n === 0) return;
+  mm.pool.freeBulk(handles, n);
+  let sum = 0;
+  let huge = 0;
+  for (let i = 0; i < n; i++) {
+    sum += bytes[i];
+    if (bytes[i] === mm.pageSize) huge++;
+  }
+  const vm = mm.vm;
+  const ev = mm.ev;
+  vm.add(ev.compr_data_size, -sum);
+  if (huge > 0) vm.add(ev.huge_pages, -huge);
+  vm.add(ev.gc_bytes_pending, -sum);
+  vm.add(ev.gc_slots_freed, n);
 }
 
 /** The synchronous codec a thread that must not wait compresses with when the configured one is asynchronous. */

@@ -52,5 +52,7 @@ export const LATENCIES = [
   'swapin', // a fault that read the page back (do_swap_page)
   'unmap', // one unmap call
   'writeback_wait', // an application waiting on a page reclaim holds (folio lock)
+  'zswap_writeback', // one zswap entry written back to the backing file (decompress + pwrite)
+  'gc_free', // one bulk free of queued slots by the GC worker
 ] as const;
 export type LatencyName = (typeof LATENCIES)[number];

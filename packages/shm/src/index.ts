@@ -8,3 +8,5 @@ export * from './zone.js';
 export * from './histogram.js';
 export * from './zspool.js';
 export * from './inflight.js';
+export * from './gc-queue.js';
+export * from './lru.js';

@@ -42,6 +42,11 @@ export function addConfigFlags(cmd: Command, own: { pipeline: Option; codec: Opt
     .addOption(opt('--on-full <inline|wait>', `when every ring is full: kswapd compresses inline (kcompressd_fifo_full) or waits for room${helpSuffix('kswapd.onFull')}`, rec))
     .addOption(opt('--huge-threshold <fraction>', `a page compressing above this share of a page is stored as is (huge_pages)${helpSuffix('store.hugeThreshold')}`, rec))
     .addOption(opt('--mem-limit <pages>', `zram mem_limit in pool pages, 0 = none; a store past it fails and the page stays resident${helpSuffix('store.memLimit')}`, rec))
+    .addOption(opt('--store <zram|zswap>', `zram: huge pages stored as is; zswap: huge pages rejected (reject_compress_poor), pool capped at --max-pool-percent, oldest entries written back to a file${helpSuffix('store.mode')}`, rec))
+    .addOption(opt('--max-pool-percent <n>', `zswap: the pool's cap as a percentage of the RAM budget${helpSuffix('store.maxPoolPercent')}`, rec))
+    .addOption(opt('--writeback-file <path>', 'zswap: the backing file written-back pages go to; must not exist, removed after the run (default: a new file in the OS temp directory)', rec))
+    .addOption(opt('--gc <sync|async>', `freeing the slots of unmapped and swapped-in pages: in the unmapping thread, or queued to the GC worker${helpSuffix('gc.mode')}`, rec))
+    .addOption(opt('--gc-cap <bytes>', `gc async: most compressed bytes queued for freeing (e.g. 64MiB), 0 = no cap; past it slots are freed synchronously${helpSuffix('gc.capBytes')}`, rec))
     .addOption(opt('--no-verify', 'applications do not checksum pages (faster; no mismatch check)', rec))
     .addOption(opt('--config <file>', "a JSON config (the engine's config fields); flags override it", 'Output:'));
 }
