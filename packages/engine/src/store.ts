@@ -189,7 +189,7 @@ export class ZramStore {
       srcOff = off;
     }
     let handle = mm.pool.alloc(len);
-    if (handle < 0 && mm.lru && this.shrink() > 0) handle = mm.pool.alloc(len);
+    if (handle < 0 && mm.lru) handle = this.allocAfterWriteback(len);
     if (handle < 0) {
       mm.vm.inc(mm.ev.reject_alloc_fail);
       return StoreResult.NO_SPACE;
@@ -283,20 +283,25 @@ export class ZramStore {
   }
 
   /**
-   * zswap's pool is full: write back the oldest entries until it is under the accept
-   * threshold (or WRITEBACK_MAX were written, or the LRU is empty). Returns pages written.
+   * zswap's pool is full: write back the oldest entries until the pool is under the accept
+   * threshold, then (freeing an object frees a pool page only when its zspage empties)
+   * until an object of `len` bytes fits. Gives up after WRITEBACK_MAX entries or when the
+   * LRU is empty. Returns the handle, or −1.
    */
-  shrink(): number {
+  private allocAfterWriteback(len: number): number {
     const mm = this.mm;
     const lru = mm.lru!;
     const target = Math.floor(mm.shared.poolMaxPages * ACCEPT_THRESHOLD);
-    let written = 0;
-    for (let tries = 0; tries < WRITEBACK_MAX && mm.pool.pagesUsed > target; tries++) {
+    for (let tries = 0; tries < WRITEBACK_MAX; tries++) {
+      if (mm.pool.pagesUsed <= target) {
+        const handle = mm.pool.alloc(len);
+        if (handle >= 0) return handle;
+      }
       const page = lru.popHead();
       if (page < 0) break;
-      if (this.writeback(page)) written++;
+      this.writeback(page);
     }
-    return written;
+    return mm.pool.alloc(len);
   }
 
   /**
