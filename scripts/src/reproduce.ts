@@ -99,6 +99,7 @@ export const KEY_METRICS = {
   compress_p50_us: { label: 'compress p50 µs', read: lat('compress', 'p50') },
   compress_batch_p50_us: { label: 'compress_batch p50 µs', read: lat('compress_batch', 'p50') },
   ring_wait_p50_us: { label: 'ring_wait p50 µs', read: lat('ring_wait', 'p50') },
+  written_back_pages: { label: 'written_back_pages', read: (r: CompareRun): number | null => r.counters.written_back_pages ?? null },
 } as const;
 export type MetricKey = keyof typeof KEY_METRICS;
 
@@ -112,7 +113,10 @@ const TABLE: MetricKey[] = [
   'compress_p50_us',
   'compress_batch_p50_us',
   'ring_wait_p50_us',
+  'written_back_pages',
 ];
+/** Columns shown only when some variant has a non-zero median (zswap's writeback). */
+const OPTIONAL = new Set<MetricKey>(['written_back_pages']);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -287,12 +291,13 @@ export function markdown(r: Reproduced): string {
       `median of ${doc.repeat} interleaved runs per variant; ×: ratio to ${new Set(doc.variants.map((v) => v.codec)).size > 1 ? 'batch:1 of the same codec' : `\`${doc.variants[0].name}\``}, round by round, median.`,
     '',
   );
-  out.push(`| variant | ${TABLE.map((k) => KEY_METRICS[k].label).join(' | ')} |`);
-  out.push(`|---|${TABLE.map(() => '---:').join('|')}|`);
+  const cols = TABLE.filter((k) => !OPTIONAL.has(k) || doc.variants.some((v) => (metricOf(v, k)?.median ?? 0) !== 0));
+  out.push(`| variant | ${cols.map((k) => KEY_METRICS[k].label).join(' | ')} |`);
+  out.push(`|---|${cols.map(() => '---:').join('|')}|`);
   for (const v of doc.variants) {
     const b = baselineOf(doc, v);
     const label = s.labels?.[v.name] ?? s.labels?.[v.pipeline];
-    const cells = TABLE.map((k) => {
+    const cells = cols.map((k) => {
       const m = metricOf(v, k);
       const showRatio = v !== b && k !== 'queued_share' && k !== 'kcompressd_fifo_full' && k !== 'compress_batch_p50_us' && k !== 'ring_wait_p50_us';
       return `${fmt(m?.median, k)}${showRatio ? ` ${times(roundRatios(v, b, k))}` : ''}`;

@@ -54,8 +54,10 @@ export function configSummary(c: Config, opts: { pipeline?: boolean } = {}): str
     ...(opts.pipeline === false ? [] : [`${c.pipeline}/${c.codec}`]),
     ...(opts.pipeline === false || c.pipe.workers > 0 ? [`ring capacity ${c.ringCapacity}`] : []),
     c.kswapd.enabled ? `kswapd slice ${c.kswapd.slice}` : 'no kswapd (all reclaim direct)',
-    `hugeThreshold ${c.store.hugeThreshold}`,
-    c.store.memLimit ? `mem_limit ${c.store.memLimit} pages` : 'no mem_limit',
+    c.store.mode === 'zswap'
+      ? `zswap (max_pool_percent ${c.store.maxPoolPercent}, rejects above ${c.store.hugeThreshold} of a page)`
+      : `zram (hugeThreshold ${c.store.hugeThreshold}, ${c.store.memLimit ? `mem_limit ${c.store.memLimit} pages` : 'no mem_limit'})`,
+    c.gc.mode === 'async' ? `gc async (cap ${c.gc.capBytes ? bytes(c.gc.capBytes) : 'none'})` : 'gc sync',
     c.verify ? 'verify' : 'no verify',
   ];
   return `config: ${parts.join(' · ')}`;
@@ -87,7 +89,7 @@ export function formatRun(r: RunResult): string {
     const human = BYTE_FIELDS.has(name) ? (name === 'mem_limit' && v === 0 ? 'none' : bytes(v)) : `${int(v)} pages`;
     mm.push([name, int(v), human]);
   }
-  out.push(section(`zram mm_stat (at t=${secs(r.mm_stat.at_ms)}, when orig_data_size peaked)`, mm.toString()));
+  out.push(section(`${r.config.store.mode === 'zswap' ? 'zswap pool, by zram mm_stat names' : 'zram mm_stat'} (at t=${secs(r.mm_stat.at_ms)}, when orig_data_size peaked)`, mm.toString()));
 
   const rates = table(['rate', 'per second'], ['left', 'right']);
   const rt = r.rates;
