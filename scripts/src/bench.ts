@@ -29,6 +29,16 @@ for (const p of drain) {
 }
 console.log(`  median ratio ${median(drain.map((p) => p.ratio)).toFixed(3)} (goal ≥ 0.8)`);
 
+console.log('\n2b. the same drain with the lz4-native codec (liblz4 into a reused buffer), 9 pairs');
+const native = await benchDrain({ runs: 9, codec: 'lz4-native' });
+for (const p of native) {
+  console.log(
+    `  engine/lz4-native ${Math.round(p.enginePagesPerSec)} pages/s   raw lz4-napi ${Math.round(p.rawPagesPerSec)}   raw liblz4 ${Math.round(p.rawNativePagesPerSec)} pages/s`,
+  );
+}
+console.log(`  median engine/lz4-native ÷ bare lz4-napi loop ${median(native.map((p) => p.ratio)).toFixed(3)} (the goal's reference)`);
+console.log(`  median engine/lz4-native ÷ bare liblz4 loop ${median(native.map((p) => p.enginePagesPerSec / p.rawNativePagesPerSec)).toFixed(3)} (the engine's own overhead)`);
+
 console.log('\n3. metadata per page');
 const c = resolveConfig({});
 const shm = createSharedMm(c);
