@@ -140,13 +140,18 @@ export const ConfigSchema = z
         hugeThreshold: z.number().gt(0).max(1).default(0.75),
         /** zram mem_limit in pool pages; 0 = none. A store past it fails and the page stays resident. */
         memLimit: z.number().int().min(0).default(0),
+        /**
+         * Compact the pool (zsmalloc's shrinker): kswapd moves objects out of sparse zspages
+         * at the start of each balance pass when that frees ≥ 2 % of the pool (pages_compacted).
+         */
+        compact: z.boolean().default(true),
         /** zswap max_pool_percent: the pool's cap as a share of the RAM budget (the kernel's default is 20). */
         maxPoolPercent: z.number().int().min(1, 'maxPoolPercent must be 1..100').max(100, 'maxPoolPercent must be 1..100').default(20),
         /** zswap backing file (the swap device written-back pages go to); default: a fresh file in the OS temp directory, removed after the run. */
         writebackFile: z.string().min(1).optional(),
       })
       .strict()
-      .default({ mode: 'zram', hugeThreshold: 0.75, memLimit: 0, maxPoolPercent: 20 }),
+      .default({ mode: 'zram', hugeThreshold: 0.75, memLimit: 0, compact: true, maxPoolPercent: 20 }),
     /**
      * Freeing the slots of unmapped (and swapped-in) pages. sync: the thread that unmaps or
      * faults frees each slot itself (today's zram). async: it only queues the pool handle

@@ -17,6 +17,7 @@ import type { CompressorStats } from './compressor.js';
 import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput } from './config.js';
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
+import { Compactor } from './compact.js';
 import { Kswapd } from './kswapd.js';
 import { createSharedMm, disposeSharedMm, Mm, type SharedMm } from './mm.js';
 import { EngineError, message } from './errors.js';
@@ -128,7 +129,8 @@ export class Engine {
     const store = createStore(mm, c);
     const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
     const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
-    return { pipeline, reclaimer, store, kswapd: new Kswapd(mm, reclaimer, c.kswapd.slice) };
+    const compactor = c.store.compact ? new Compactor(mm) : undefined;
+    return { pipeline, reclaimer, store, kswapd: new Kswapd(mm, reclaimer, c.kswapd.slice, compactor) };
   }
 
   private async drainOnce(base: Config): Promise<DrainResult> {

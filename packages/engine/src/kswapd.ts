@@ -4,8 +4,12 @@
  * then reclaims in slices of `slice` pages until free memory is back above high, yielding
  * the event loop between slices so progress output and control calls keep flowing.
  */
+import type { Compactor } from './compact.js';
 import type { Mm } from './mm.js';
 import type { Reclaimer } from './reclaim.js';
+
+/** Most pool pages one balance pass frees by compaction (bounds the time it takes). */
+const COMPACT_MAX_PAGES = 256;
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -20,6 +24,8 @@ export class Kswapd {
     private readonly mm: Mm,
     private readonly reclaimer: Reclaimer,
     private readonly slice: number,
+    /** zsmalloc's shrinker: compact the pool at the start of each balance pass (store.compact). */
+    private readonly compactor?: Compactor,
   ) {}
 
   start(): void {
@@ -44,6 +50,11 @@ export class Kswapd {
         continue;
       }
       mm.vm.inc(mm.ev.pageoutrun);
+      if (this.compactor) {
+        const t0 = performance.now();
+        this.compactor.compact(COMPACT_MAX_PAGES);
+        this.busyMs += performance.now() - t0;
+      }
       // balance_pgdat: reclaim until free memory is really back above high.
       while (!zone.stopped && mm.freePages() < zone.wmarkHigh) {
         // Pages queued to compression workers free memory once stored (about half a page

@@ -315,8 +315,9 @@ export class ZramStore {
     for (;;) {
       const w = mm.pt.load(page);
       const st = w & STATE_MASK;
-      if (st === PageState.ISOLATED) {
-        // Stored but not yet published by the thread storing it: still the newest entry.
+      if (st === PageState.ISOLATED || st === PageState.WRITEBACK) {
+        // Stored but not yet published by the thread storing it (still the newest entry),
+        // or held by compaction for a moment: keep it on the LRU.
         mm.lru!.addTail(page);
         return false;
       }

@@ -183,6 +183,9 @@ export class ZsPool {
   private readonly classObjs: Int32Array;
   /** freeBulk's bucket cursors (American flag sort by class). */
   private readonly bucketNext: Int32Array;
+  /** compactOne's scratch: the source zspage's live objects, and one object's bytes. */
+  private readonly compactLive: Uint8Array;
+  private readonly compactBuf: Uint8Array;
   private readonly bucketEnd: Int32Array;
   /** locate()'s second results: bytes in the first page, and where the rest starts. */
   private firstLen = 0;
@@ -225,6 +228,8 @@ export class ZsPool {
     }
     this.maxPages = maxPages;
     this.bucketNext = new Int32Array(n);
+    this.compactLive = new Uint8Array(maxObjs);
+    this.compactBuf = new Uint8Array(pageSize);
     this.bucketEnd = new Int32Array(n);
 
     this.zspageBase = CLASS_BASE + n * CLASS_WORDS;
@@ -340,6 +345,82 @@ export class ZsPool {
     const h = z < 0 ? -1 : this.allocFrom(c, z);
     mutexUnlock(m, lock);
     return h;
+  }
+
+  /**
+   * zs_can_compact: pool pages that moving objects between the class's zspages could free
+   * (zspages beyond those its live objects need). A racy estimate, for deciding to compact.
+   */
+  canCompact(c: number): number {
+    const cb = CLASS_BASE + c * CLASS_WORDS;
+    const objs = this.classObjs[c];
+    const needed = Math.ceil(Atomics.load(this.meta, cb + C_LIVE) / objs);
+    return Math.max(0, this.meta[cb + C_ZSPAGES] - needed) * this.classPages[c];
+  }
+
+  /**
+   * zs_compact for one class, one source zspage: under the class lock, move the live
+   * objects of its sparsest partial zspage into its fullest ones, so the source empties
+   * and gives its pages back. The pool does not know who refers to an object, so the
+   * caller does that part: `hold(handle)` takes the object's owner off every other thread
+   * (without blocking) and returns a token, or −1 to leave the object where it is;
+   * `moved(token, newHandle)` points the owner at the new copy and lets it go. Both run
+   * under the class lock: they must not touch the pool. Returns the pool pages freed (0
+   * when the class has fewer than two partial zspages, or an object could not be held).
+   */
+  compactOne(c: number, hold: (handle: number) => number, moved: (token: number, handle: number) => void): number {
+    const m = this.meta;
+    const cb = CLASS_BASE + c * CLASS_WORDS;
+    const size = this.classSize[c];
+    mutexLock(m, cb + C_LOCK);
+    try {
+      const src = this.sparsestOf(c);
+      if (src < 0) return 0;
+      const zb = this.zspageBase + src * Z_WORDS;
+      // The source's live objects: below BUMP and not on its embedded free list.
+      const live = this.compactLive;
+      const bump = m[zb + Z_BUMP];
+      live.fill(1, 0, bump);
+      for (let idx = m[zb + Z_FREE]; idx >= 0; idx = this.dataW[this.objectStart(src, idx, size) >> 2]) live[idx] = 0;
+      for (let idx = 0; idx < bump; idx++) {
+        if (live[idx] === 0) continue;
+        const dst = this.fullestOtherThan(c, src);
+        if (dst < 0) return 0;
+        const old = (src << this.objBits) | idx;
+        const token = hold(old);
+        if (token < 0) return 0;
+        const h = this.allocFrom(c, dst);
+        this.read(old, this.compactBuf, 0, size);
+        this.write(h, this.compactBuf, 0, size);
+        moved(token, h);
+        // The last object out frees the source and its pages.
+        this.freeLocked(c, old);
+      }
+      return this.classPages[c];
+    } finally {
+      mutexUnlock(m, cb + C_LOCK);
+    }
+  }
+
+  /** Under class c's lock: the sparsest partial zspage, if the class has another partial one. */
+  private sparsestOf(c: number): number {
+    const heads = CLASS_BASE + c * CLASS_WORDS + C_HEADS;
+    for (let g = 0; g < GROUPS; g++) {
+      const z = this.meta[heads + g];
+      if (z >= 0) return this.fullestOtherThan(c, z) >= 0 ? z : -1;
+    }
+    return -1;
+  }
+
+  /** Under class c's lock: the fullest partial zspage that is not z, or −1. */
+  private fullestOtherThan(c: number, z: number): number {
+    const heads = CLASS_BASE + c * CLASS_WORDS + C_HEADS;
+    for (let g = GROUPS - 1; g >= 0; g--) {
+      for (let y = this.meta[heads + g]; y >= 0; y = this.meta[this.zspageBase + y * Z_WORDS + Z_NEXT]) {
+        if (y !== z) return y;
+      }
+    }
+    return -1;
   }
 
   /** Free one object. Its zspage returns its pages to the pool when it empties. */
