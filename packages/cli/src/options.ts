@@ -196,8 +196,10 @@ function contentFrom(flags: RunFlags, base: unknown): unknown {
 function workloadFrom(flags: RunFlags, base: unknown): unknown {
   let w: unknown = base;
   if (flags.workload !== undefined) {
-    if (flags.workload === 'usemem') {
+    if (flags.workload === 'usemem' || flags.workload === 'kill') {
       w = isObj(base) && base.kind === 'usemem' ? base : { kind: 'usemem' };
+      // kill: usemem whose exit is one kill (every page unmapped at once), not a page-by-page unmap.
+      if (flags.workload === 'kill') w = { ...(w as Obj), exit: 'kill' };
     } else {
       const m = flags.workload;
       if (!m.startsWith('file:')) existingFile('--workload', m, 'an ES module that default-exports a workload, or usemem');

@@ -42,6 +42,8 @@ export const UsememSchema = z
     writeFraction: fraction('writeFraction').default(0.1),
     /** Unmap every page at the end (usemem exits). */
     unmap: z.boolean().default(true),
+    /** How the pages go at the end (with unmap): 'unmap' one by one (the default), or 'kill' all at once. Optional, so configs without it keep their hash. */
+    exit: z.enum(['unmap', 'kill']).optional(),
   })
   .strict();
 

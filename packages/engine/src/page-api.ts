@@ -6,9 +6,9 @@
  */
 import { PageState, STATE_MASK, STATE_NAMES } from '@zreclaim/shm';
 
-import { pageChecksum, type ContentSource, type PageApi } from '@zreclaim/workloads';
+import { pageChecksum, type ContentSource, type MemInfo, type PageApi } from '@zreclaim/workloads';
 import type { Mm } from './mm.js';
-import type { Reclaimer } from './reclaim.js';
+import { ReclaimOutcome, type Reclaimer } from './reclaim.js';
 import type { ZramStore } from './store.js';
 
 export interface AppStats {
@@ -184,9 +184,83 @@ export class AppPages implements PageApi {
   unmap(i: number): void {
     this.check(i);
     if (!this.mapped[i]) throw new Error(`app ${this.appId}: page ${i} is not mapped`);
+    this.unmapRange(i, 1);
+  }
+
+  unmapRange(start: number, count: number): number {
+    this.checkRange(start, count, 'unmapRange');
+    const t0 = performance.now();
+    const n = this.zap(start, count);
+    this.mm.h.unmap.record((performance.now() - t0) * 1e6);
+    return n;
+  }
+
+  kill(): number {
+    const t0 = performance.now();
+    const n = this.zap(0, this.pages);
+    this.mm.h.unmap.record((performance.now() - t0) * 1e6);
+    return n;
+  }
+
+  /**
+   * zap_pte_range over [start, start + count): every mapped page nobody else holds leaves
+   * in one pass (resident pages are freed, swapped ones free their slot through the store);
+   * pages reclaim holds (ISOLATED, WRITEBACK) are left for a second pass that waits for each,
+   * so one held page does not stall the rest of the range. nr_resident drops once per pass.
+   */
+  private zap(start: number, count: number): number {
+    const end = start + count;
+    let unmapped = 0;
+    let held = 0;
+    this.zappedResident = 0;
+    for (let i = start; i < end; i++) {
+      if (!this.mapped[i]) continue;
+      if (this.tryUnmap(i)) unmapped++;
+      else held++;
+    }
+    if (this.zappedResident > 0) this.mm.zone.addResident(-this.zappedResident);
+    if (held === 0) return unmapped;
+    for (let i = start; i < end; i++) {
+      if (!this.mapped[i]) continue;
+      this.unmapWaiting(i);
+      unmapped++;
+    }
+    return unmapped;
+  }
+
+  /** Resident pages tryUnmap freed since zap() began (published by zap). */
+  private zappedResident = 0;
+
+  /** Unmap page i unless someone else holds it; false (nothing changed) if held. */
+  private tryUnmap(i: number): boolean {
     const mm = this.mm;
     const page = this.base + i;
-    const t0 = performance.now();
+    for (;;) {
+      const w = mm.pt.load(page);
+      const st = w & STATE_MASK;
+      if (st === PageState.RESIDENT) {
+        if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
+        this.zappedResident++;
+        break;
+      }
+      if (st === PageState.SWAPPED || st === PageState.SAME_FILLED) {
+        if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
+        // The page is ours and UNMAPPED: nobody else reads its slot any more.
+        this.store.freeSlot(page, st === PageState.SAME_FILLED);
+        break;
+      }
+      if (st === PageState.UNMAPPED) throw new Error(`app ${this.appId}: arena page ${page} was unmapped under us`);
+      return false;
+    }
+    this.mapped[i] = 0;
+    this.stats.unmaps++;
+    return true;
+  }
+
+  /** Unmap page i, waiting while reclaim holds it (a writeback wait). */
+  private unmapWaiting(i: number): void {
+    const mm = this.mm;
+    const page = this.base + i;
     let waitedSince = 0;
     for (;;) {
       const w = mm.pt.load(page);
@@ -198,7 +272,6 @@ export class AppPages implements PageApi {
       }
       if (st === PageState.SWAPPED || st === PageState.SAME_FILLED) {
         if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
-        // The page is ours and UNMAPPED: nobody else reads its slot any more.
         this.store.freeSlot(page, st === PageState.SAME_FILLED);
         break;
       }
@@ -207,7 +280,46 @@ export class AppPages implements PageApi {
     this.endWait(waitedSince);
     this.mapped[i] = 0;
     this.stats.unmaps++;
-    mm.h.unmap.record((performance.now() - t0) * 1e6);
+  }
+
+  pageout(start: number, count: number): number {
+    this.checkRange(start, count, 'pageout');
+    const mm = this.mm;
+    const pt = mm.pt;
+    const end = start + count;
+    let out = 0;
+    let scanned = 0;
+    try {
+      for (let i = start; i < end; i++) {
+        if (!this.mapped[i]) continue;
+        const page = this.base + i;
+        const w = pt.load(page);
+        if ((w & STATE_MASK) !== PageState.RESIDENT) continue;
+        scanned++;
+        if (!pt.cas(page, w, PageState.ISOLATED)) continue;
+        let r: ReclaimOutcome;
+        try {
+          r = this.reclaimer.storeIsolated(page, false);
+        } catch (e) {
+          // Never leave a page isolated behind a failure.
+          if ((pt.load(page) & STATE_MASK) === PageState.ISOLATED) pt.release(page, PageState.RESIDENT, true);
+          throw e;
+        }
+        if (r === ReclaimOutcome.FREED) out++;
+        else if (r === ReclaimOutcome.NO_SPACE) break;
+        // Publish per slice, as reclaim does, not per page.
+        if ((scanned & 63) === 0) this.reclaimer.flush();
+      }
+    } finally {
+      mm.vm.add(mm.ev.pgscan_direct, scanned);
+      this.reclaimer.flush();
+    }
+    return out;
+  }
+
+  meminfo(): MemInfo {
+    const mm = this.mm;
+    return { freePages: mm.freePages(), residentPages: mm.zone.nrResident, poolPages: mm.pool.pagesUsed, gcPendingBytes: mm.vm.get(mm.ev.gc_bytes_pending) };
   }
 
   /** Take the page LOCKED for an access, waiting for reclaim or faulting it in. */
@@ -288,6 +400,12 @@ export class AppPages implements PageApi {
       mm.h.alloc_stall.record((performance.now() - t0) * 1e6);
     }
     zone.addResident(1);
+  }
+
+  private checkRange(start: number, count: number, what: string): void {
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.pages) {
+      throw new RangeError(`app ${this.appId}: ${what}(${start}, ${count}) is outside 0..${this.pages - 1}`);
+    }
   }
 
   private check(i: number): void {

@@ -20,8 +20,29 @@ export interface PageApi {
   write(i: number, data?: Uint8Array): void;
   /** Touch the page for reading; with verification on, its checksum is checked. */
   read(i: number): void;
-  /** Unmap a page: its memory or its compressed slot is freed. */
+  /** Unmap a page: its memory or its compressed slot is freed. Throws if it is not mapped. */
   unmap(i: number): void;
+  /**
+   * Unmap every mapped page of [start, start + count) (munmap of a range; pages not mapped
+   * are skipped) and return how many were unmapped. Resident pages are freed at once,
+   * swapped pages free their compressed slots (queued to the GC worker with gc: async);
+   * pages reclaim holds are waited for. The engine records one `unmap` latency for the call.
+   */
+  unmapRange(start: number, count: number): number;
+  /**
+   * The application is killed (the low-memory killer): every page it has mapped is unmapped
+   * at once, as unmapRange over all its pages. One `unmap` latency for the call.
+   */
+  kill(): number;
+  /**
+   * madvise(MADV_PAGEOUT) on [start, start + count): reclaim the range's resident pages
+   * now, in this thread (counted as direct reclaim: pgscan_direct, pgsteal_direct), so a
+   * workload can fill swap with pages it chooses. Pages held by someone else are skipped.
+   * Returns the pages that left RAM (stops early if the compressed pool is full).
+   */
+  pageout(start: number, count: number): number;
+  /** What the application can read from /proc/meminfo and zram's mm_stat, now. */
+  meminfo(): MemInfo;
   isMapped(i: number): boolean;
   /** This application's seeded PRNG, uniform in [0, 1). */
   random(): number;
@@ -34,6 +55,18 @@ export interface PageApi {
    * calls (live stats, stop) are answered. Resolves false when the workload should stop.
    */
   checkpoint(): Promise<boolean>;
+}
+
+/** A reading of the shared memory model (pages of the engine's page size). */
+export interface MemInfo {
+  /** Free pages of the RAM budget: budget − resident pages − the compressed pool's footprint. */
+  freePages: number;
+  /** Pages resident in RAM, every application's. */
+  residentPages: number;
+  /** The compressed pool's footprint (mem_used_total / page size). */
+  poolPages: number;
+  /** Compressed bytes whose free the GC worker has not done yet (gc_bytes_pending). */
+  gcPendingBytes: number;
 }
 
 export interface WorkloadContext {

@@ -1,7 +1,9 @@
 /**
  * usemem, as in the kernel's mm tests and the kcompressd thread's pressure runs: each
  * application maps its share and writes every page, then keeps touching its pages with a
- * hot/cold pattern until the run's duration is over, then unmaps everything (exits).
+ * hot/cold pattern until the run's duration is over, then unmaps everything (exits):
+ * page by page (exit 'unmap', munmap of each page in turn) or all at once (exit 'kill', the
+ * low-memory killer taking the process down).
  */
 import type { PageApi, Workload } from './api.js';
 
@@ -14,6 +16,8 @@ export interface UsememOptions {
   writeFraction: number;
   /** Unmap every page at the end. */
   unmap: boolean;
+  /** How the pages go at the end: one unmap per page ('unmap', the default) or one kill. */
+  exit?: 'unmap' | 'kill';
 }
 
 export function usemem(opts: UsememOptions): Workload {
@@ -35,7 +39,9 @@ export function usemem(opts: UsememOptions): Workload {
       else api.read(i);
       if ((++ops & 255) === 0 && !(await api.checkpoint())) break;
     }
-    if (opts.unmap) {
+    if (opts.unmap && opts.exit === 'kill') {
+      api.kill();
+    } else if (opts.unmap) {
       for (let i = 0; i < n; i++) {
         if (api.isMapped(i)) api.unmap(i);
         if ((i & 255) === 255) await api.checkpoint();
