@@ -5,7 +5,8 @@
  * A run: the main thread allocates the shared memory, starts kswapd (an async loop on this
  * thread), starts one application worker per app through piscina and controls them through
  * comlink (ready, start, live stats, stop); it samples the counters for the time series until
- * every application has finished, then stops kswapd and checks that the counters add up.
+ * every application has finished, then stops kswapd, lets the compression workers and the GC
+ * worker (gc: async) empty their queues, and checks that the counters add up.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,8 @@ import { OffloadReclaimer } from './offload.js';
 import { Reclaimer } from './reclaim.js';
 import { RESULT_SCHEMA, type PipelineReport, type RunResult } from './result.js';
 import type { LatencyName, VmstatName } from './vmstat.js';
-import { createStore, onDisk } from './store.js';
+import { createStore, onDisk, slotBytes } from './store.js';
+import { gcReport, startGc, type GcPools, type GcStats } from './gc.js';
 
 export interface Progress {
   elapsedMs: number;
@@ -49,12 +51,17 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** How often onProgress is called (ms). */
   progressIntervalMs?: number;
+  /** Fault injection, for tests: the GC worker (gc: async) exits after this many bulk frees. */
+  inject?: { gcExitAfterBulkFrees?: number };
 }
 
 
 /** Compiled application worker; the same relative path from src/ (vitest) and dist/. */
 const APP_WORKER = fileURLToPath(new URL('../../../workers/dist/app-worker.js', import.meta.url));
 const COMPRESS_WORKER = fileURLToPath(new URL('../../../workers/dist/compress-worker.js', import.meta.url));
+const GC_WORKER = fileURLToPath(new URL('../../../workers/dist/gc-worker.js', import.meta.url));
+/** How long the end of a run waits for the GC worker to empty its queue before it terminates it. */
+const GC_FINISH_MS = 60_000;
 
 const SAMPLE_MS = 100;
 
@@ -69,6 +76,7 @@ interface Sample {
   compr: number;
   same: number;
   huge: number;
+  gcPending: number;
 }
 
 export function createEngine(input: ConfigInput = {}): Engine {
@@ -81,6 +89,7 @@ export class Engine {
   private closed = false;
   private current: Promise<unknown> | undefined;
   private compressors: Piscina | undefined;
+  private gcThreads: Piscina | undefined;
   private stopCurrent: (() => void) | undefined;
 
   constructor(private readonly input: ConfigInput) {
@@ -208,7 +217,17 @@ export class Engine {
     this.pool = undefined;
     if (pool) await pool.destroy();
     await this.compressors?.destroy().catch(() => undefined);
+    await this.gcThreads?.destroy().catch(() => undefined);
   }
+
+  /** The GC worker's thread (gc: async), kept warm across runs like the other pools. */
+  private readonly gcPools: GcPools = {
+    get: () => (this.gcThreads ??= new Piscina({ filename: GC_WORKER, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' })),
+    discard: async (pool) => {
+      if (this.gcThreads === pool) this.gcThreads = undefined;
+      await pool.destroy().catch(() => undefined);
+    },
+  };
 
   /** The compression thread pool, kept warm across runs like the application pool. */
   private readonly compressorPools: CompressorPools = {
@@ -254,6 +273,8 @@ export class Engine {
     const env = environment(configHash(c));
     const mm = new Mm(shared);
     const { pipeline, kswapd, store } = this.reclaimPath(c, shared, mm);
+    // gc: async — the GC worker frees the slots applications queue, until the run closes the queue.
+    const gc = mm.gc ? startGc(shared, mm, this.gcPools, { graceMs: GC_FINISH_MS, exitAfterBulkFrees: opts.inject?.gcExitAfterBulkFrees }) : undefined;
     const pool = this.workers(c.apps);
 
     // One task and one control port per application; shares split the arena evenly.
@@ -280,6 +301,7 @@ export class Engine {
     failure.catch(() => undefined);
     tasks.forEach((t) => t.catch((e: unknown) => fail(new EngineError(`application worker failed: ${message(e)}`))));
     pipeline?.failed.catch((e: unknown) => fail(e));
+    gc?.failed.catch((e: unknown) => fail(e));
     const orFail = <T>(p: Promise<T>) => Promise.race([p, failure]);
 
     const samples: Sample[] = [];
@@ -298,6 +320,7 @@ export class Engine {
         compr: vm.get(ev.compr_data_size),
         same: vm.get(ev.same_pages),
         huge: vm.get(ev.huge_pages),
+        gcPending: vm.get(ev.gc_bytes_pending),
       });
     };
 
@@ -320,7 +343,7 @@ export class Engine {
     let endedAt = 0;
     try {
       // Every application attached and loaded its workload: start them together.
-      await orFail(Promise.all(remotes.map((r) => r.ready())));
+      await orFail(Promise.all([...remotes.map((r) => r.ready()), gc?.ready()]));
       if (c.kswapd.enabled) kswapd.start();
       t0 = performance.now();
       sample();
@@ -348,6 +371,11 @@ export class Engine {
         const err = await pipeline.finish(error !== undefined);
         if (error === undefined && err !== undefined) error = err;
       }
+      // Nothing queues frees any more: the GC worker empties its queue and returns.
+      if (gc) {
+        const err = await gc.finish(error !== undefined);
+        if (error === undefined && err !== undefined) error = err;
+      }
       store.close();
     }
     if (error !== undefined) throw error instanceof EngineError ? error : new EngineError(message(error));
@@ -355,7 +383,7 @@ export class Engine {
     const apps = await Promise.all(tasks);
     const elapsedMs = endedAt - t0;
     sample();
-    return buildResult(c, env, mm, kswapd, samples, apps, elapsedMs, aborted, pipeline?.report());
+    return buildResult(c, env, mm, kswapd, samples, apps, elapsedMs, aborted, pipeline?.report(), gc?.report());
   }
 
   /**
@@ -445,6 +473,35 @@ function pagesOnDisk(mm: Mm): number {
 }
 
 /**
+ * The end-of-run pool check (every thread has stopped): audit the pool's lists, and check
+ * that its live objects are exactly the pages stored in it and compr_data_size their bytes.
+ * A slot queued and never freed, or freed twice, shows here.
+ */
+function auditPool(mm: Mm, problems: string[]): { pages_used: number; objects: number; audit: string } {
+  let objects = 0;
+  let bytes = 0;
+  for (let p = 0; p < mm.pages; p++) {
+    if ((mm.pt.load(p) & STATE_MASK) !== PageState.SWAPPED) continue;
+    const word = mm.slots.length[p];
+    if (onDisk(word)) continue;
+    objects++;
+    bytes += slotBytes(word);
+  }
+  const compr = mm.vm.get(mm.ev.compr_data_size);
+  if (compr !== bytes) problems.push(`compr_data_size = ${compr}, but the pages stored in the pool hold ${bytes} bytes`);
+  let audit = 'ok';
+  let live = mm.pool.objectsLive;
+  try {
+    live = mm.pool.audit().objects;
+  } catch (e) {
+    audit = message(e);
+    problems.push(audit);
+  }
+  if (live !== objects) problems.push(`the pool holds ${live} objects, but ${objects} pages are stored in it`);
+  return { pages_used: mm.pool.pagesUsed, objects: live, audit };
+}
+
+/**
  * Load what the applications will load, once, on this thread first: a bad workload module
  * or content file is a config error (exit 2 in the CLI), not a worker crash.
  */
@@ -475,6 +532,7 @@ function buildResult(
   elapsedMs: number,
   aborted: boolean,
   pipeline: PipelineReport | undefined,
+  gcStats: GcStats | undefined,
 ): RunResult {
   const counters = mm.vm.snapshot();
   const ps = c.pageSize;
@@ -493,6 +551,7 @@ function buildResult(
   const held = census[PageState.RESIDENT] + census[PageState.LOCKED] + census[PageState.ISOLATED];
   if (held !== mm.zone.nrResident) problems.push(`nr_resident = ${mm.zone.nrResident}, but ${held} pages are in RAM`);
   if (census[PageState.LOCKED] + census[PageState.ISOLATED] !== 0) problems.push(`${census[PageState.LOCKED] + census[PageState.ISOLATED]} pages still held at the end`);
+  const pool = auditPool(mm, problems);
   const verified = apps.reduce((s, a) => s + a.verified, 0);
   const mismatches = apps.reduce((s, a) => s + a.mismatches, 0);
   if (mismatches > 0) problems.push(`${mismatches} reads did not match what was written`);
@@ -537,6 +596,7 @@ function buildResult(
     },
     compression_ratio: peak.compr > 0 ? compressedOrig / peak.compr : 0,
     kswapd: { busy_ms: kswapd.busyMs, pageoutrun: counters.pageoutrun },
+    gc: gcReport(c.gc.mode, c.gc.mode === 'async' ? c.gc.capBytes : 0, counters, gcStats, samples.reduce((m, s) => Math.max(m, s.gcPending), 0)),
     latency: mm.lat.snapshot(),
     timeseries: {
       t_ms: samples.map((s) => Math.round(s.t)),
@@ -547,6 +607,7 @@ function buildResult(
       pswpin: samples.map((s) => s.pswpin),
       orig_data_size: samples.map((s) => s.orig),
       compr_data_size: samples.map((s) => s.compr),
+      gc_bytes_pending: samples.map((s) => s.gcPending),
       wmark: { min: c.wmark.min, low: c.wmark.low, high: c.wmark.high, managed: c.ramPages },
     },
     apps,
@@ -556,6 +617,7 @@ function buildResult(
       stored_pages: stored,
       stored_by_counters: storedByCounters,
       min_free: minFree,
+      pool,
       counters_add_up: problems.length === 0,
       problems,
     },

@@ -89,6 +89,29 @@ export const PipelineReportSchema = z.object({
 });
 export type PipelineReport = z.infer<typeof PipelineReportSchema>;
 
+/** The slot GC (gc: sync or async); optional in the schema, so results from before it still parse. */
+export const GcReportSchema = z.object({
+  mode: z.enum(['sync', 'async']),
+  /** The queue's byte cap (0 = none). */
+  cap_bytes: n,
+  /** Pool objects queued to the GC worker (gc_slots_queued); the rest were freed by the thread that unmapped or faulted. */
+  slots_queued: n,
+  /** Pool objects the GC worker freed (gc_slots_freed); equals slots_queued after a run. */
+  slots_freed: n,
+  /** Bulk frees the GC worker did, their compressed bytes, and the largest batch. */
+  bulk_frees: n,
+  bytes_freed: n,
+  max_batch: n,
+  /** Times the GC worker found its queue empty and slept, and its time spent freeing. */
+  sleeps: n,
+  busy_ms: n,
+  /** Most bytes seen queued at once (the cap bounds it). */
+  peak_queued_bytes: n,
+  /** Most gc_bytes_pending seen: queued plus the batch being freed (≤ cap + one batch). */
+  peak_pending_bytes: n,
+});
+export type GcReport = z.infer<typeof GcReportSchema>;
+
 export const RunResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA),
   kind: z.literal('run'),
@@ -111,6 +134,7 @@ export const RunResultSchema = z.object({
   /** orig_data_size / compr_data_size over compressed (non same-filled) pages, at mm_stat's snapshot. */
   compression_ratio: n,
   kswapd: z.object({ busy_ms: n, pageoutrun: n }),
+  gc: GcReportSchema.optional(),
   latency: record(LATENCIES, HistogramSummarySchema),
   timeseries: z.object({
     t_ms: z.array(n),
@@ -121,6 +145,7 @@ export const RunResultSchema = z.object({
     pswpin: z.array(n),
     orig_data_size: z.array(n),
     compr_data_size: z.array(n),
+    gc_bytes_pending: z.array(n).optional(),
     wmark: z.object({ min: n, low: n, high: n, managed: n }),
   }),
   apps: z.array(AppStatsSchema),
@@ -134,6 +159,12 @@ export const RunResultSchema = z.object({
     stored_by_counters: n,
     /** Lowest free memory seen in the samples (pages; negative = RAM overcommitted). */
     min_free: n,
+    /**
+     * The compressed pool at the end, audited (every list walked under its locks): its
+     * footprint in pages, its live objects (which must equal the pages stored in it: no slot
+     * leaked or freed twice) and 'ok' or what the audit found.
+     */
+    pool: z.object({ pages_used: n, objects: n, audit: z.string() }).optional(),
     counters_add_up: z.boolean(),
     problems: z.array(z.string()),
   }),
