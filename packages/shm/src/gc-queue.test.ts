@@ -62,6 +62,20 @@ describe('GcQueue, one thread', () => {
     expect(q.popBatch(h, b, 4)).toBe(1);
     expect(h[0]).toBe(3);
   });
+
+  it('wakes a sleeping consumer once, not once per push (one sleep costs one notify)', () => {
+    const q = new GcQueue(256, 0);
+    // Meta words (gc-queue.ts): [4] the consumer's `sleeping` flag, [5] its futex word `seq`.
+    const meta = new Int32Array(q.sabs.meta);
+    Atomics.store(meta, 4, 1); // as wait() leaves it while the consumer sleeps
+    const seq = Atomics.load(meta, 5);
+    for (let i = 0; i < 100; i++) expect(q.push(i, 10)).toBe(true);
+    // The first push cleared the flag and bumped seq; the other 99 left both alone (a
+    // producer that notified on every push until the woken consumer ran again slowed an
+    // unmapping thread ~3× here).
+    expect(Atomics.load(meta, 4)).toBe(0);
+    expect(Atomics.load(meta, 5)).toBe(seq + 1);
+  });
 });
 
 describe('GcQueue, threads', () => {

@@ -96,7 +96,8 @@ export class GcQueue {
     this.pending[0] = pend + bytes;
     Atomics.store(m, COUNT, count + 1);
     mutexUnlock(m, LOCK);
-    if (Atomics.load(m, SLEEPING) === 1) {
+    // Only the producer that turns 1 into 0 notifies, so one sleep costs one notify (as the ring).
+    if (Atomics.load(m, SLEEPING) === 1 && Atomics.compareExchange(m, SLEEPING, 1, 0) === 1) {
       Atomics.add(m, SEQ, 1);
       Atomics.notify(m, SEQ, 1);
     }
