@@ -5,10 +5,11 @@
  * freeBulk sorts the batch by size class and takes each class lock once), so the thread that
  * unmaps returns its resident memory at once and the pool's memory follows on another thread.
  *
- * Worker side: GcWorker.run() is one long piscina task (workers/gc-worker.ts). It sleeps on
- * the queue with Atomics.waitAsync when the queue is empty, so its event loop keeps answering
- * control calls and it burns no CPU; when the queue is closed it empties it and returns its
- * statistics. Engine side: startGc() submits that task to the engine's GC thread pool and
+ * Worker side: GcWorker.run() is one long piscina task (workers/gc-worker.ts). It looks at
+ * the queue every millisecond (a timer) and frees in batches when the producers have gone
+ * quiet or memory or the cap demands it (see run()); an empty queue makes it sleep with
+ * Atomics.waitAsync, so its event loop keeps answering control calls and it burns no CPU;
+ * when the queue is closed it empties it and returns its statistics. Engine side: startGc() submits that task to the engine's GC thread pool and
  * finish() closes the queue and waits for the worker (bounded: a worker that dies or does not
  * drain fails the run, it never hangs it).
  */
@@ -25,6 +26,13 @@ import { STOP_GRACE_MS } from './supervisor.js';
 export const GC_BATCH = 256;
 /** The longest the worker sleeps on an empty queue before it looks again (close() wakes it at once). */
 const IDLE_WAIT_MS = 1000;
+/**
+ * The worker looks at the queue every NAP_MS (a timer, with the queue's `sleeping` flag clear,
+ * so producers push without waking it); a queue empty for NAPS looks in a row makes it sleep
+ * on the queue, where the next push wakes it.
+ */
+const NAP_MS = 1;
+const NAPS = 5;
 /** A busy worker yields its event loop this often (ms), so control calls are answered. */
 const YIELD_MS = 5;
 
@@ -42,13 +50,14 @@ export interface GcStats {
   bytesFreed: number;
   /** Largest batch freed at once. */
   maxBatch: number;
-  /** Times the worker found the queue empty and slept. */
+  /** Times the worker looked at the queue and let it be (a timer; producers do not wake it), and slept on the empty queue. */
+  naps: number;
   sleeps: number;
   /** Time spent freeing (ms). */
   busyMs: number;
   /**
-   * Most bytes seen queued just before a pop (the queue's pendingBytes, which the byte cap
-   * bounds): the queue is fullest right before the consumer takes from it.
+   * Most gc_bytes_pending seen just before a pop, with no batch in hand: the bytes queued
+   * (the byte cap bounds them). The queue is fullest right before the consumer takes from it.
    */
   peakQueuedBytes: number;
   /**
@@ -65,9 +74,10 @@ export interface GcControl {
 }
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
+const nap = () => new Promise<void>((r) => setTimeout(r, NAP_MS));
 
 export class GcWorker {
-  readonly stats: GcStats = { bulkFrees: 0, slotsFreed: 0, bytesFreed: 0, maxBatch: 0, sleeps: 0, busyMs: 0, peakQueuedBytes: 0, peakPendingBytes: 0 };
+  readonly stats: GcStats = { bulkFrees: 0, slotsFreed: 0, bytesFreed: 0, maxBatch: 0, naps: 0, sleeps: 0, busyMs: 0, peakQueuedBytes: 0, peakPendingBytes: 0 };
   private readonly mm: Mm;
   private readonly handles = new Int32Array(GC_BATCH);
   private readonly bytes = new Int32Array(GC_BATCH);
@@ -81,42 +91,43 @@ export class GcWorker {
     return { ready: () => true, stats: () => ({ ...this.stats }) };
   }
 
-  /** Free queued handles until the queue is closed and empty; returns the statistics. */
+  /**
+   * Free queued handles until the queue is closed and empty; returns the statistics.
+   *
+   * When: the worker frees everything queued as soon as the producers have gone quiet (the
+   * queue did not grow over one nap), or at once when memory is short (free memory at the
+   * high watermark: the pool pages the queued objects pin are needed), when half the byte
+   * cap is queued (so producers rarely find it full and free synchronously), when half the
+   * queue's entries are used, or when the queue is closed. Otherwise it lets frees pile up
+   * while threads are unmapping or faulting: measured here, a consumer taking the queue's
+   * lock while a thread pushes slows the pushing thread 2–3× (the lock's holder sometimes
+   * stalls past the waiter's spin, and a futex wake costs up to milliseconds on this VM), which
+   * is what the asynchronous free was meant to spare it.
+   */
   async run(): Promise<GcStats> {
-    const mm = this.mm;
-    const q = mm.gc!;
+    const q = this.mm.gc!;
     const st = this.stats;
-    const hist = mm.h.gc_free;
-    const exitAfter = this.task.exitAfterBulkFrees ?? 0;
     let lastYield = performance.now();
+    /** Naps in a row on an empty queue. */
+    let idle = 0;
+    /** Entries seen at the last look, to tell a quiet queue from a growing one. */
+    let seen = -1;
+    /** Freeing until the queue is empty. */
+    let draining = false;
     for (;;) {
-      if (q.count > 0) {
-        const queued = q.pendingBytes();
-        if (queued > st.peakQueuedBytes) st.peakQueuedBytes = queued;
-      }
-      const n = q.popBatch(this.handles, this.bytes, GC_BATCH);
-      if (n > 0) {
-        const pending = mm.vm.get(mm.ev.gc_bytes_pending);
-        if (pending > st.peakPendingBytes) st.peakPendingBytes = pending;
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += this.bytes[i];
-        const t0 = performance.now();
-        // freeBulk reorders the handles by size class itself (one class lock per class).
-        releaseObjects(mm, this.handles, this.bytes, n);
-        const t1 = performance.now();
-        hist.record((t1 - t0) * 1e6);
-        st.busyMs += t1 - t0;
-        st.bulkFrees++;
-        st.slotsFreed += n;
-        st.bytesFreed += sum;
-        if (n > st.maxBatch) st.maxBatch = n;
-        if (exitAfter > 0 && st.bulkFrees >= exitAfter) process.exit(70);
+      const count = q.count;
+      if (count > 0 && (draining || count === seen || q.closed || this.mustFree(count))) {
+        draining = true;
+        idle = 0;
+        const t1 = this.freeBatch();
         if (t1 - lastYield >= YIELD_MS) {
           await yieldLoop();
           lastYield = performance.now();
         }
         continue;
       }
+      draining = false;
+      seen = count;
       if (q.closed) {
         // A push that read `closed` = 0 just before close() may still be finishing under the
         // queue's lock: take the lock once (pendingBytes) so it has landed, then look again.
@@ -124,11 +135,57 @@ export class GcWorker {
         if (q.count === 0) break;
         continue;
       }
-      st.sleeps++;
-      await q.waitAsync(IDLE_WAIT_MS);
+      if (count > 0 || idle < NAPS) {
+        if (count === 0) idle++;
+        st.naps++;
+        await nap();
+      } else {
+        idle = 0;
+        seen = -1;
+        st.sleeps++;
+        await q.waitAsync(IDLE_WAIT_MS);
+      }
       lastYield = performance.now();
     }
     return { ...st };
+  }
+
+  /** Memory is short, or the queue is getting full: free now, whatever the producers do. */
+  private mustFree(count: number): boolean {
+    const mm = this.mm;
+    const q = mm.gc!;
+    if (mm.freePages() <= mm.zone.wmarkHigh) return true;
+    if (count >= q.capacity / 2) return true;
+    return q.capBytes > 0 && mm.vm.get(mm.ev.gc_bytes_pending) >= q.capBytes / 2;
+  }
+
+  /** Pop up to GC_BATCH handles and free them in bulk; returns when it finished (performance.now()). */
+  private freeBatch(): number {
+    const mm = this.mm;
+    const st = this.stats;
+    // Before the pop no batch is in hand: gc_bytes_pending is the queue's bytes (less the
+    // pushes whose counter update has not landed yet), which the cap bounds.
+    const queued = mm.vm.get(mm.ev.gc_bytes_pending);
+    if (queued > st.peakQueuedBytes) st.peakQueuedBytes = queued;
+    const n = mm.gc!.popBatch(this.handles, this.bytes, GC_BATCH);
+    const t0 = performance.now();
+    if (n === 0) return t0;
+    const pending = mm.vm.get(mm.ev.gc_bytes_pending);
+    if (pending > st.peakPendingBytes) st.peakPendingBytes = pending;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += this.bytes[i];
+    // freeBulk reorders the handles by size class itself (one class lock per class).
+    releaseObjects(mm, this.handles, this.bytes, n);
+    const t1 = performance.now();
+    mm.h.gc_free.record((t1 - t0) * 1e6);
+    st.busyMs += t1 - t0;
+    st.bulkFrees++;
+    st.slotsFreed += n;
+    st.bytesFreed += sum;
+    if (n > st.maxBatch) st.maxBatch = n;
+    const exitAfter = this.task.exitAfterBulkFrees ?? 0;
+    if (exitAfter > 0 && st.bulkFrees >= exitAfter) process.exit(70);
+    return t1;
   }
 }
 
@@ -219,6 +276,7 @@ export function gcReport(mode: 'sync' | 'async', capBytes: number, counters: { g
     bulk_frees: s?.bulkFrees ?? 0,
     bytes_freed: s?.bytesFreed ?? 0,
     max_batch: s?.maxBatch ?? 0,
+    naps: s?.naps ?? 0,
     sleeps: s?.sleeps ?? 0,
     busy_ms: s?.busyMs ?? 0,
     peak_queued_bytes: s?.peakQueuedBytes ?? 0,

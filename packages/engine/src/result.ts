@@ -102,7 +102,8 @@ export const GcReportSchema = z.object({
   bulk_frees: n,
   bytes_freed: n,
   max_batch: n,
-  /** Times the GC worker found its queue empty and slept, and its time spent freeing. */
+  /** Times the GC worker looked at its queue and let it be (a 1 ms timer), slept on the empty queue (woken by the next push), and its time spent freeing. */
+  naps: n,
   sleeps: n,
   busy_ms: n,
   /** Most bytes seen queued at once (the cap bounds it). */
