@@ -18,8 +18,11 @@
  * Verification is off in these runs (a read is the fault alone, no checksum); the tests
  * check correctness. With gc: async the GC worker is a thread of its own: on a 2-core
  * machine the application and the GC worker each get a core, as the seed's GC worker ran on
- * other CPUs than the unmapping task. Variants run interleaved, round by round, after one
- * warm-up round; each variant has its own engine (warm threads).
+ * other CPUs than the unmapping task. Memory is plentiful here, so the GC worker lets frees
+ * pile up (within the cap) until the application goes quiet (gc.ts): what (a) and (b) time
+ * is the application's own path; "all returned after" in (c) includes the GC's part.
+ * Variants run interleaved, round by round, after one warm-up round; each variant has its
+ * own engine (warm threads).
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';

@@ -95,14 +95,15 @@ export class GcWorker {
    * Free queued handles until the queue is closed and empty; returns the statistics.
    *
    * When: the worker frees everything queued as soon as the producers have gone quiet (the
-   * queue did not grow over one nap), or at once when memory is short (free memory at the
-   * high watermark: the pool pages the queued objects pin are needed), when half the byte
-   * cap is queued (so producers rarely find it full and free synchronously), when half the
-   * queue's entries are used, or when the queue is closed. Otherwise it lets frees pile up
-   * while threads are unmapping or faulting: measured here, a consumer taking the queue's
-   * lock while a thread pushes slows the pushing thread 2–3× (the lock's holder sometimes
-   * stalls past the waiter's spin, and a futex wake costs up to milliseconds on this VM), which
-   * is what the asynchronous free was meant to spare it.
+   * queue did not grow over one nap; a queue at its byte cap refuses pushes, so it counts as
+   * quiet too), or at once when memory is short (free memory at the high watermark: the
+   * pool pages the queued objects pin are needed), when half the queue's entries are used,
+   * or when the queue is closed. Otherwise it lets frees pile up, within the cap, while
+   * threads are unmapping or faulting: measured here (bench:gc), a GC worker freeing while a
+   * thread unmaps slows that thread 2–3× (the queue's lock: its holder sometimes stalls past
+   * the waiter's spin, and a futex wake costs up to milliseconds on this VM), and a trigger
+   * at half the cap made a 256 MiB swap-in 13 % slower; sparing the unmapping thread is
+   * what the asynchronous free is for.
    */
   async run(): Promise<GcStats> {
     const q = this.mm.gc!;
@@ -150,13 +151,10 @@ export class GcWorker {
     return { ...st };
   }
 
-  /** Memory is short, or the queue is getting full: free now, whatever the producers do. */
+  /** Memory is short, or half the queue's entries are used: free now, whatever the producers do. */
   private mustFree(count: number): boolean {
     const mm = this.mm;
-    const q = mm.gc!;
-    if (mm.freePages() <= mm.zone.wmarkHigh) return true;
-    if (count >= q.capacity / 2) return true;
-    return q.capBytes > 0 && mm.vm.get(mm.ev.gc_bytes_pending) >= q.capBytes / 2;
+    return mm.freePages() <= mm.zone.wmarkHigh || count >= mm.gc!.capacity / 2;
   }
 
   /** Pop up to GC_BATCH handles and free them in bulk; returns when it finished (performance.now()). */
