@@ -96,6 +96,15 @@ describe('the zram GC worker', () => {
     expect(r.counters.gc_slots_queued).toBeLessThan(r.counters.notify_free);
   });
 
+  it('an aborted run still lets the GC worker drain its queue before the result', async () => {
+    const e = engine({ ...small, duration: 60, gc: { mode: 'async' }, workload: { kind: 'usemem', unmap: true, exit: 'kill' } });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 500);
+    const r = await e.run(undefined, { signal: ac.signal });
+    expect(r.ended).toBe('aborted');
+    expectStoreEmpty(r);
+  });
+
   it('a GC worker that dies fails the run with a clear error, and the engine runs again afterwards', async () => {
     const e = engine({ ...small, gc: { mode: 'async' }, workload: { kind: 'usemem', unmap: true, exit: 'kill' } });
     await expect(e.run(undefined, { inject: { gcExitAfterBulkFrees: 3 } })).rejects.toThrow(/GC worker died: .*not freed/);
