@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS, STATE_MASK } from '@zreclaim/shm';
 import { createCodec, type Codec } from './codec.js';
-import type { Config } from './config.js';
+import { spinFor, type Config } from './config.js';
 import { Mm, type SharedMm } from './mm.js';
 import { sharedNow } from './offload.js';
 import { Reclaimer } from './reclaim.js';
@@ -160,6 +160,7 @@ export class Compressor {
         this.reject(i, page, true);
         continue;
       }
+      if (this.store.spinNs > 0) spinFor(this.store.spinNs);
       mm.h.compress.record((performance.now() - p0) * 1e6);
       this.publish(i, page, this.store.storeCompressed(page, out, len, this.codec.id, false));
     }
@@ -181,6 +182,8 @@ export class Compressor {
         continue;
       }
       const p0 = performance.now();
+      // Injected slowdown: the worker's own work per request, before it goes out.
+      if (this.store.spinNs > 0) spinFor(this.store.spinNs);
       const req =
         page === this.c.inject.compressFailPage
           ? Promise.reject(new Error('injected compression failure'))

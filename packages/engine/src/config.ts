@@ -123,10 +123,18 @@ export const ConfigSchema = z
     codec: z.enum(CODECS).default('lz4'),
     /**
      * Fault injection, for tests: the compressor fails on arena page `compressFailPage`
-     * (reject_compress_fail); a compression worker exits after `compressorExitAfter` pages.
+     * (reject_compress_fail); a compression worker exits after `compressorExitAfter` pages;
+     * `compressSpinNs` adds that much busy work to every page compressed anywhere (kswapd,
+     * direct reclaim, compression workers), a real slowdown for the gate to catch (default
+     * 0; optional, so configs without it keep their hash; ZRECLAIM_INJECT_COMPRESS_NS sets it
+     * for every engine, see withEnvInjection).
      */
     inject: z
-      .object({ compressFailPage: z.number().int().min(-1).default(-1), compressorExitAfter: z.number().int().min(0).default(0) })
+      .object({
+        compressFailPage: z.number().int().min(-1).default(-1),
+        compressorExitAfter: z.number().int().min(0).default(0),
+        compressSpinNs: z.number().int('compressSpinNs must be a whole number of nanoseconds').min(0, 'compressSpinNs must be ≥ 0').max(10_000_000, 'compressSpinNs must be ≤ 10000000 (10 ms per page)').optional(),
+      })
       .strict()
       .default({ compressFailPage: -1, compressorExitAfter: 0 }),
     store: z
@@ -271,6 +279,31 @@ export function resolveConfig(input: unknown = {}): Config {
 
 function fail(field: string, value: unknown, why: string): never {
   throw new ConfigError(field, value, why);
+}
+
+/** The environment variable that injects a compression slowdown into every engine (nanoseconds per page). */
+export const INJECT_COMPRESS_ENV = 'ZRECLAIM_INJECT_COMPRESS_NS';
+
+/**
+ * The config input with ZRECLAIM_INJECT_COMPRESS_NS applied as `inject.compressSpinNs` (when
+ * the variable is set and the input does not set the field itself); the input unchanged
+ * otherwise; a value that is not a whole number is a ConfigError naming the variable.
+ */
+export function withEnvInjection(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): ConfigInput {
+  const raw = env[INJECT_COMPRESS_ENV];
+  if (raw === undefined || raw.trim() === '') return input;
+  const inject = (input.inject ?? {}) as NonNullable<ConfigInput['inject']>;
+  if (inject.compressSpinNs !== undefined) return input;
+  if (!/^\s*\d+\s*$/.test(raw)) throw new ConfigError('inject.compressSpinNs', raw, `${INJECT_COMPRESS_ENV} must be a whole number of nanoseconds per page, such as 5000`);
+  return { ...input, inject: { ...inject, compressSpinNs: Number(raw) } };
+}
+
+/** Busy work standing in for a slower compressor: spin for `ns` nanoseconds on this thread. */
+export function spinFor(ns: number): void {
+  const end = performance.now() + ns / 1e6;
+  while (performance.now() < end) {
+    // busy: the slowdown must cost CPU, as a slower codec would
+  }
 }
 
 /** Stable hash of a resolved config (results carry it so runs can be matched). */

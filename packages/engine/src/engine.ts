@@ -15,7 +15,7 @@ import { type HistogramSummary, PageState, STATE_MASK } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
 import type { CompressorStats } from './compressor.js';
-import { ConfigError, configHash, resolveConfig, type Config, type ConfigInput } from './config.js';
+import { ConfigError, configHash, resolveConfig, withEnvInjection, type Config, type ConfigInput } from './config.js';
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { environment } from './env.js';
 import { Compactor } from './compact.js';
@@ -79,8 +79,9 @@ interface Sample {
   gcPending: number;
 }
 
+/** A new engine; ZRECLAIM_INJECT_COMPRESS_NS, when set, injects a compression slowdown (config inject.compressSpinNs). */
 export function createEngine(input: ConfigInput = {}): Engine {
-  return new Engine(input);
+  return new Engine(withEnvInjection(input));
 }
 
 export class Engine {

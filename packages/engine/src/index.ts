@@ -1,6 +1,7 @@
 export { createEngine, Engine, type DrainResult, type Progress, type RunOptions } from './engine.js';
 export { EngineError } from './errors.js';
 export { resolveConfig, configHash, ConfigError, ConfigSchema, type Config, type ConfigInput, PIPELINES, CODECS, parsePipeline, type PipelineSpec } from './config.js';
+export { withEnvInjection, INJECT_COMPRESS_ENV } from './config.js';
 export { RunResultSchema, RESULT_SCHEMA, resultJsonSchema, type RunResult, type GcReport } from './result.js';
 export { GcWorker, GC_BATCH, type GcTask, type GcStats, type GcControl } from './gc.js';
 export { VMSTAT, PROC_VMSTAT, ZRAM_MM_STAT_GAUGES, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';

@@ -24,7 +24,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { PageState, STATE_MASK } from '@zreclaim/shm';
 import { CODEC_IDS, createCodec, type Codec } from './codec.js';
-import type { Config } from './config.js';
+import { spinFor, type Config } from './config.js';
 import type { Mm } from './mm.js';
 
 export const StoreResult = {
@@ -85,8 +85,9 @@ export class ZramStore {
     private readonly mm: Mm,
     private readonly codec: Codec,
     private readonly decoder: (id: number) => Codec,
-    opts: { hugeThreshold: number; poison: boolean },
+    opts: { hugeThreshold: number; poison: boolean; compressSpinNs?: number },
   ) {
+    this.spinNs = opts.compressSpinNs ?? 0;
     const ps = mm.pageSize;
     this.scratch = Buffer.allocUnsafeSlow(ps + 64);
     this.scratchBytes = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
@@ -107,6 +108,8 @@ export class ZramStore {
   }
 
   private readonly poison: boolean;
+  /** Injected busy work per compressed page (config inject.compressSpinNs), 0 = none. */
+  readonly spinNs: number;
 
   /**
    * swapOut's counter deltas, published by flushStats(): reclaim stores pages in slices and
@@ -152,6 +155,7 @@ export class ZramStore {
       mm.vm.inc(mm.ev.reject_compress_fail);
       return StoreResult.REJECTED;
     }
+    if (this.spinNs > 0) spinFor(this.spinNs);
     mm.h.compress.record((performance.now() - t0) * 1e6);
     return this.storeCompressed(page, src, len, this.codec.id);
   }
@@ -411,5 +415,5 @@ export function createStore(mm: Mm, c: Config): ZramStore {
   let codec = createCodec(c.codec, c.pageSize);
   if (!codec.sync) codec = createCodec(SYNC_FALLBACK_CODEC, c.pageSize);
   byId[codec.id] = codec;
-  return new ZramStore(mm, codec, decoder, { hugeThreshold: c.store.hugeThreshold, poison: c.poison });
+  return new ZramStore(mm, codec, decoder, { hugeThreshold: c.store.hugeThreshold, poison: c.poison, compressSpinNs: c.inject.compressSpinNs });
 }
