@@ -36,6 +36,7 @@ export interface RunFlags {
   writebackFile?: string;
   gc?: string;
   gcCap?: string;
+  compact?: boolean;
   verify?: boolean;
   config?: string;
   json?: boolean;
@@ -71,6 +72,7 @@ export const SIMPLE_FLAGS: FlagSpec[] = [
   { key: 'store', flag: '--store', path: 'store.mode', parse: 'string' },
   { key: 'maxPoolPercent', flag: '--max-pool-percent', path: 'store.maxPoolPercent', parse: 'int' },
   { key: 'writebackFile', flag: '--writeback-file', path: 'store.writebackFile', parse: 'path' },
+  { key: 'compact', flag: '--no-compact', path: 'store.compact', parse: 'bool' },
   { key: 'gc', flag: '--gc', path: 'gc.mode', parse: 'string' },
   { key: 'gcCap', flag: '--gc-cap', path: 'gc.capBytes', parse: 'bytes' },
   { key: 'verify', flag: '--no-verify', path: 'verify', parse: 'bool' },

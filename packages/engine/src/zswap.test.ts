@@ -158,3 +158,39 @@ describe('a zswap run', () => {
     expect(existsSync(file)).toBe(false);
   });
 });
+
+describe('counters add up in every store mode', () => {
+  for (const mode of ['zram', 'zswap'] as const) {
+    for (const gc of ['sync', 'async'] as const) {
+      it(`${mode}, gc ${gc}: applications killed at the end leave an empty store`, async () => {
+        const engine = createEngine({
+          pages: 2048,
+          ram: '60%',
+          apps: 2,
+          duration: 0.8,
+          seed: 9,
+          store: { mode, maxPoolPercent: 10 },
+          gc: { mode: gc },
+          workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.6, writeFraction: 0.2, unmap: true, exit: 'kill' },
+        });
+        engines.push(engine);
+        const r = await engine.run();
+        const c = r.counters;
+        expect(r.checks.problems).toEqual([]);
+        expect(r.checks.mismatches).toBe(0);
+        expect(c.pswpout).toBeGreaterThan(0);
+        expect(c.pswpout - c.notify_free).toBe(0);
+        expect(c.orig_data_size).toBe(0);
+        expect(c.compr_data_size).toBe(0);
+        expect(c.same_pages).toBe(0);
+        expect(c.huge_pages).toBe(0);
+        expect(c.gc_bytes_pending).toBe(0);
+        expect(c.gc_slots_queued).toBe(c.gc_slots_freed);
+        if (gc === 'async') expect(c.gc_slots_queued).toBeGreaterThan(0);
+        else expect(c.gc_slots_queued).toBe(0);
+        if (mode === 'zswap') expect(c.written_back_pages).toBeGreaterThan(0);
+        expect(r.mm_stat.mem_used_total).toBeGreaterThanOrEqual(r.mm_stat.compr_data_size);
+      });
+    }
+  }
+});

@@ -26,7 +26,7 @@ export function addConfigFlags(cmd: Command, own: { pipeline: Option; codec: Opt
     .addOption(opt('--page-size <bytes>', `page size, a power of two from 512 to 65536${helpSuffix('pageSize')}`, mem))
     .addOption(opt('--ram <pages|N%>', `RAM budget (resident pages + compressed pool), in pages or a share of --pages${helpSuffix('ram')}`, mem))
     .addOption(opt('--apps <n>', `application worker threads, each with an equal share of the pages${helpSuffix('apps')}`, load))
-    .addOption(opt('--workload <usemem|PATH>', `usemem, or the path of an ES module that default-exports a workload (default: ${String(defaultOf('workload.kind'))})`, load))
+    .addOption(opt('--workload <usemem|kill|PATH>', `usemem; kill (usemem whose exit unmaps all its pages at once, like the low-memory killer); or the path of an ES module that default-exports a workload (default: ${String(defaultOf('workload.kind'))})`, load))
     .addOption(opt('--hot <fraction>', `usemem: share of each application's pages that is hot${helpSuffix('workload.hot')}`, load))
     .addOption(opt('--hot-access <fraction>', `usemem: share of accesses that go to the hot set${helpSuffix('workload.hotAccess')}`, load))
     .addOption(opt('--write-fraction <fraction>', `usemem: share of accesses that write a new version of the page${helpSuffix('workload.writeFraction')}`, load))
@@ -47,6 +47,7 @@ export function addConfigFlags(cmd: Command, own: { pipeline: Option; codec: Opt
     .addOption(opt('--writeback-file <path>', 'zswap: the backing file written-back pages go to; must not exist, removed after the run (default: a new file in the OS temp directory)', rec))
     .addOption(opt('--gc <sync|async>', `freeing the slots of unmapped and swapped-in pages: in the unmapping thread, or queued to the GC worker${helpSuffix('gc.mode')}`, rec))
     .addOption(opt('--gc-cap <bytes>', `gc async: most compressed bytes queued for freeing (e.g. 64MiB), 0 = no cap; past it slots are freed synchronously${helpSuffix('gc.capBytes')}`, rec))
+    .addOption(opt('--no-compact', 'kswapd does not compact the pool (zsmalloc shrinker) at each balance pass', rec))
     .addOption(opt('--no-verify', 'applications do not checksum pages (faster; no mismatch check)', rec))
     .addOption(opt('--config <file>', "a JSON config (the engine's config fields); flags override it", 'Output:'));
 }

@@ -38,7 +38,7 @@ export function header(r: RunResult): string {
 export function configSummary(c: Config, opts: { pipeline?: boolean } = {}): string {
   const w = c.workload;
   const workload =
-    w.kind === 'usemem' ? `usemem (hot ${w.hot}, hotAccess ${w.hotAccess}, writeFraction ${w.writeFraction}${w.unmap ? ', unmap' : ''})` : `module ${w.module}`;
+    w.kind === 'usemem' ? `usemem (hot ${w.hot}, hotAccess ${w.hotAccess}, writeFraction ${w.writeFraction}${w.unmap ? (w.exit === 'kill' ? ', kill' : ', unmap') : ''})` : `module ${w.module}`;
   const ct = c.content;
   const content = ct.kind === 'mix' ? `mix (ratio ${ct.ratio}, same ${ct.same}, zero ${ct.zero})` : ct.kind === 'file' ? `file ${ct.path}` : ct.kind;
   const ram = typeof c.ram === 'string' ? `${c.ramPages} pages (${c.ram})` : `${c.ramPages} pages`;
@@ -55,8 +55,8 @@ export function configSummary(c: Config, opts: { pipeline?: boolean } = {}): str
     ...(opts.pipeline === false || c.pipe.workers > 0 ? [`ring capacity ${c.ringCapacity}`] : []),
     c.kswapd.enabled ? `kswapd slice ${c.kswapd.slice}` : 'no kswapd (all reclaim direct)',
     c.store.mode === 'zswap'
-      ? `zswap (max_pool_percent ${c.store.maxPoolPercent}, rejects above ${c.store.hugeThreshold} of a page)`
-      : `zram (hugeThreshold ${c.store.hugeThreshold}, ${c.store.memLimit ? `mem_limit ${c.store.memLimit} pages` : 'no mem_limit'})`,
+      ? `zswap (max_pool_percent ${c.store.maxPoolPercent}, rejects above ${c.store.hugeThreshold} of a page${c.store.compact ? '' : ', no compaction'})`
+      : `zram (hugeThreshold ${c.store.hugeThreshold}, ${c.store.memLimit ? `mem_limit ${c.store.memLimit} pages` : 'no mem_limit'}${c.store.compact ? '' : ', no compaction'})`,
     c.gc.mode === 'async' ? `gc async (cap ${c.gc.capBytes ? bytes(c.gc.capBytes) : 'none'})` : 'gc sync',
     c.verify ? 'verify' : 'no verify',
   ];
@@ -128,6 +128,19 @@ export function formatRun(r: RunResult): string {
     rows++;
   }
   if (rows > 0) out.push(section('latency', lat.toString()));
+
+  if (r.gc?.mode === 'async') {
+    const g = r.gc;
+    const t = table(['gc (async)', 'value'], ['left', 'right']);
+    t.push(
+      ['cap', g.cap_bytes ? bytes(g.cap_bytes) : 'none'],
+      ['slots queued / freed by the GC worker', `${int(g.slots_queued)} / ${int(g.slots_freed)}`],
+      ['bulk frees (largest batch)', `${int(g.bulk_frees)} (${int(g.max_batch)})`],
+      ['peak bytes queued / pending', `${bytes(g.peak_queued_bytes)} / ${bytes(g.peak_pending_bytes)}`],
+      ['GC worker busy', `${g.busy_ms.toFixed(1)} ms`],
+    );
+    out.push(section('slot GC worker', t.toString()));
+  }
 
   if (r.apps.length > 0) {
     const apps = table(['app', 'pages', 'reads', 'writes', 'faults', 'stalls', 'verified', 'mismatches'], ['left', ...Array<'right'>(7).fill('right')]);
