@@ -11,7 +11,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { type HistogramSummary, PageState, STATE_MASK } from '@zreclaim/shm';
+import { type HistogramSummary, PageState, type Ring, STATE_MASK } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
 import type { CompressorStats } from './compressor.js';
@@ -77,6 +77,8 @@ interface Sample {
   same: number;
   huge: number;
   gcPending: number;
+  /** Pages published to the compression workers' rings and not yet popped (0 inline). */
+  ringDepth: number;
 }
 
 /** A new engine; ZRECLAIM_INJECT_COMPRESS_NS, when set, injects a compression slowdown (config inject.compressSpinNs). */
@@ -306,6 +308,7 @@ export class Engine {
     const orFail = <T>(p: Promise<T>) => Promise.race([p, failure]);
 
     const samples: Sample[] = [];
+    const rings = pipeline?.rings ?? [];
     let t0 = performance.now();
     const sample = () => {
       const vm = mm.vm;
@@ -322,6 +325,7 @@ export class Engine {
         same: vm.get(ev.same_pages),
         huge: vm.get(ev.huge_pages),
         gcPending: vm.get(ev.gc_bytes_pending),
+        ringDepth: ringDepth(rings),
       });
     };
 
@@ -523,6 +527,13 @@ async function preflight(c: Config): Promise<void> {
   }
 }
 
+/** The sum of the rings' sizes: pages kswapd published that no worker has popped yet. */
+function ringDepth(rings: readonly Ring[]): number {
+  let n = 0;
+  for (const r of rings) n += r.size();
+  return n;
+}
+
 function buildResult(
   c: Config,
   env: ReturnType<typeof environment>,
@@ -609,6 +620,7 @@ function buildResult(
       orig_data_size: samples.map((s) => s.orig),
       compr_data_size: samples.map((s) => s.compr),
       gc_bytes_pending: samples.map((s) => s.gcPending),
+      ring_depth: samples.map((s) => s.ringDepth),
       wmark: { min: c.wmark.min, low: c.wmark.low, high: c.wmark.high, managed: c.ramPages },
     },
     apps,

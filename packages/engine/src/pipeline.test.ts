@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type RunResult } from './index.js';
+import { createEngine, RunResultSchema, type Engine, type RunResult } from './index.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -120,6 +120,24 @@ describe('reclaim pipelines', () => {
     await slow.close();
     expect(String(await outcome)).toMatch(/engine was closed/);
     expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('the time series holds the rings\' depth: 0 inline, within the rings\' capacity with workers, and filled when kswapd outruns them', async () => {
+    const inline = await run({ ...small, apps: 1, duration: 0.5, pipeline: 'inline' });
+    const ts = inline.timeseries;
+    expect(ts.ring_depth).toHaveLength(ts.t_ms.length);
+    expect(ts.ring_depth!.every((d) => d === 0)).toBe(true);
+    // zstd one page per request behind rings of 16 with kswapd waiting for room: the rings stay full.
+    const r = await run({ ...small, pages: 2048, apps: 1, duration: 1, pipeline: 'padata:2', codec: 'zstd', ringCapacity: 16, kswapd: { onFull: 'wait' } });
+    const depth = r.timeseries.ring_depth!;
+    expect(depth).toHaveLength(r.timeseries.t_ms.length);
+    expect(Math.min(...depth)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...depth)).toBeLessThanOrEqual(2 * 16);
+    expect(Math.max(...depth)).toBeGreaterThan(0);
+    // A result from before the field still validates.
+    const { ring_depth: _gone, ...older } = r.timeseries;
+    expect(RunResultSchema.safeParse({ ...r, timeseries: older }).success).toBe(true);
+    expectConsistent(r);
   });
 
   it('zstd without compression workers is refused with a clear config error', () => {

@@ -147,6 +147,8 @@ export const RunResultSchema = z.object({
     orig_data_size: z.array(n),
     compr_data_size: z.array(n),
     gc_bytes_pending: z.array(n).optional(),
+    /** Pages in the kswapd → worker rings (published, not yet popped) at each sample, summed over the rings; 0 inline. Optional: results from before it still parse. */
+    ring_depth: z.array(n).optional(),
     wmark: z.object({ min: n, low: n, high: n, managed: n }),
   }),
   apps: z.array(AppStatsSchema),
