@@ -270,6 +270,9 @@ export function resolveConfig(input: unknown = {}): Config {
     high: Math.max(3, Math.round(ramPages * high)),
   };
   if (c.apps > c.pages / 16) fail('apps', c.apps, `each application needs at least 16 pages; with ${c.pages} pages use at most ${Math.floor(c.pages / 16)} apps`);
+  if (c.store.writebackFile !== undefined && c.store.mode !== 'zswap') {
+    fail('store.writebackFile', c.store.writebackFile, 'a backing file is for store.mode zswap only: add --store zswap or drop it');
+  }
   const pipe = parsePipeline(c.pipeline)!;
   if (pipe.workers === 0 && c.codec === 'zstd') {
     fail('codec', c.codec, 'zstd compresses asynchronously and needs compression workers: use --pipeline kcompressd, padata:N or batch:B');

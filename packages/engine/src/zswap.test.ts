@@ -111,6 +111,10 @@ describe('zswap store', () => {
     }
   });
 
+  it('a backing file without zswap mode is a config error naming the field', () => {
+    expect(() => resolveConfig({ store: { writebackFile: '/tmp/x.swap' } })).toThrow(/store\.writebackFile: a backing file is for store\.mode zswap only/);
+  });
+
   it('a named backing file that exists is refused (never overwritten), naming the field', () => {
     const file = join(tmpdir(), `zreclaim-test-exists-${process.pid}.swap`);
     writeFileSync(file, 'precious');
