@@ -10,6 +10,7 @@ import type { Io } from './commands/run.js';
 const debug = process.env.ZRECLAIM_DEBUG === '1';
 /** Subcommands with their own help, for the hint after a flag error. */
 const COMMANDS = ['run', 'compare'];
+COMMANDS.push('sweep', 'report');
 
 function errLine(line: string): void {
   process.stderr.write(`zreclaim: ${line}\n`);

@@ -20,7 +20,7 @@ export function progressWanted(
 }
 
 /** A progress bar on stderr that clears itself when done. */
-function stderrBar(format: string): cliProgress.SingleBar {
+export function stderrBar(format: string): cliProgress.SingleBar {
   return new cliProgress.SingleBar(
     { stream: process.stderr, format, barsize: 24, hideCursor: true, clearOnComplete: true, stopOnComplete: false, fps: 10 },
     cliProgress.Presets.shades_classic,
