@@ -11,6 +11,7 @@ const debug = process.env.ZRECLAIM_DEBUG === '1';
 /** Subcommands with their own help, for the hint after a flag error. */
 const COMMANDS = ['run', 'compare'];
 COMMANDS.push('sweep', 'report');
+COMMANDS.push('gate');
 
 function errLine(line: string): void {
   process.stderr.write(`zreclaim: ${line}\n`);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addCompareCommand } from './commands/compare.js';
+import { addGateCommand } from './commands/gate.js';
 import { addRunCommand, type Io } from './commands/run.js';
 import { addSweepCommand } from './commands/sweep.js';
 import { EXIT } from './errors.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   addRunCommand(program, io, done);
   addCompareCommand(program, io, done);
   addSweepCommand(program, io, done);
+  addGateCommand(program, io, done);
   await program.parseAsync(argv);
   return code;
 }
