@@ -5,6 +5,7 @@ import { addCompareCommand } from './commands/compare.js';
 import { addGateCommand } from './commands/gate.js';
 import { addRunCommand, type Io } from './commands/run.js';
 import { addSweepCommand } from './commands/sweep.js';
+import { addReportCommand } from './commands/report.js';
 import { EXIT } from './errors.js';
 
 function version(): string {
@@ -30,6 +31,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   addRunCommand(program, io, done);
   addCompareCommand(program, io, done);
   addSweepCommand(program, io, done);
+  addReportCommand(program, io, done);
   addGateCommand(program, io, done);
   await program.parseAsync(argv);
   return code;
