@@ -71,9 +71,10 @@ export function addSweepCommand(program: Command, io: Io, done: (code: number) =
       'after',
       `
 Every point runs the same fixed config (every flag of zreclaim run, or --config, or the grid
-file's "config") with its own pipeline, codec and ram. Points are ordered by their key
-("pipeline=… codec=… ram=…"), whatever the order of the lists, so every machine given the
-same grid computes the same order and the same shards. Combinations that are not a point
+file's "config") with its own pipeline, codec and ram. Points are ordered by a hash of their
+key ("pipeline=… codec=… ram=…"), whatever the order of the lists, so every machine given
+the same grid computes the same order and the same shards, and each shard gets a mix of
+every axis. Combinations that are not a point
 (inline with a batch, inline with zstd) are skipped and said once on stderr.
 
 The --out file gets one ${SWEEP_SCHEMA} line per finished point (its key, grid coordinates,
@@ -310,7 +311,7 @@ function formatSweep(ran: { point: GridPoint; result: RunResult }[], resumed: nu
     colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'left'],
     style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
   });
-  for (const { point, result: r } of ran) {
+  for (const { point, result: r } of [...ran].sort((a, b) => (a.point.key < b.point.key ? -1 : 1))) {
     t.push([
       point.pipeline,
       point.params.codec,

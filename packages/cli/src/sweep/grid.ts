@@ -3,9 +3,12 @@
  * command line or as arrays in a `--grid` JSON file, crossed into points. Pipeline × batch is
  * combined the way the pipelines are named (kcompressd × 8 → batch:8, padata:2 × 8 →
  * padata:2+batch:8); combinations that are not a point are skipped with their reason. Points
- * are ordered by their key, which does not depend on the order the lists were typed in, and
- * `--shard i/n` takes every point whose index in that order is i−1 modulo n.
+ * are ordered by a hash of their key, which does not depend on the order the lists were typed
+ * in, and `--shard i/n` takes every point whose index in that order is i−1 modulo n. (Ordered
+ * by the key itself, the shards would follow the last axis: with two ram values and two
+ * shards, one machine would run every 50 % point and the other every 70 % point.)
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CODECS, parsePipeline } from '@zreclaim/engine';
@@ -68,7 +71,7 @@ export function combinePipeline(pipeline: string, batch: number): { pipeline: st
 }
 
 /**
- * Every combination of the axes: the points (deduplicated, ordered by key) and the
+ * Every combination of the axes: the points (deduplicated, in the grid's stable order) and the
  * combinations that are not a point. `refuse` is the engine's word on a point (e.g. inline
  * with zstd): a reason to skip it, or undefined.
  */
@@ -98,9 +101,12 @@ export function expandGrid(axes: Axes, refuse: (p: GridPoint) => string | undefi
       }
     }
   }
-  const points = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const order = new Map([...byKey.keys()].map((k) => [k, createHash('sha256').update(k).digest('hex')]));
+  const points = [...byKey.values()].sort((a, b) => cmp(order.get(a.key)!, order.get(b.key)!) || cmp(a.key, b.key));
   return { points, skipped };
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface Shard {
   /** 1-based. */
