@@ -113,8 +113,12 @@ describe('zreclaim gate', () => {
   });
 
   it('fails (exit 1) under an injected compression slowdown and names the engine-over-codec metric', async () => {
-    const r = await gate(['--dir', dir, '--short'], { ZRECLAIM_INJECT_COMPRESS_NS: '20000' });
+    const file = join(dir, 'slow.json');
+    const r = await gate(['--dir', dir, '--short', '--json-file', file], { ZRECLAIM_INJECT_COMPRESS_NS: '20000' });
     expect(r.code, r.stdout + r.stderr).toBe(1);
+    const g = JSON.parse(readFileSync(file, 'utf8'));
+    expect(g).toMatchObject({ ok: false, injectCompressNs: 20000, regressions: ['tiny-drain/engine_over_codec'] });
+    expect(g.metrics[0].verdict).toBe('fail');
     expect(r.stdout).toContain('injected compression slowdown: 20000 ns/page');
     expect(r.stdout).toMatch(/tiny-drain\/engine_over_codec ↑ .*FAIL/);
     expect(r.stdout).toContain('FAIL: regression in tiny-drain/engine_over_codec');

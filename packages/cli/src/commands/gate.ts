@@ -34,6 +34,7 @@ export interface GateFlags {
   json?: boolean;
   quiet?: boolean;
   markdown?: string;
+  jsonFile?: string;
   benchJson?: string;
 }
 
@@ -58,6 +59,7 @@ export function addGateCommand(program: Command, io: Io, done: (code: number) =>
     .addOption(opt('--update', 'record a new baseline from this run (rewrites the baseline file) and print what changed', 'Run:'))
     .addOption(opt('--json', `print the result (schema ${GATE_SCHEMA}) as JSON on stdout, nothing else`, 'Output:'))
     .addOption(opt('--quiet', 'no progress and no table; a regression still goes to stderr and sets the exit code', 'Output:'))
+    .addOption(opt('--json-file <file>', `also write the result (schema ${GATE_SCHEMA}) to FILE, whatever stdout shows`, 'Output:'))
     .addOption(opt('--markdown <file>', 'write the Markdown summary to FILE (it is also appended to $GITHUB_STEP_SUMMARY when that is set)', 'Output:'))
     .addOption(opt('--bench-json <prefix>', 'write PREFIX-bigger.json and PREFIX-smaller.json (github-action-benchmark customBiggerIsBetter / customSmallerIsBetter) and PREFIX-bencher.json (Bencher Metric Format)', 'Output:'))
     .addHelpText(
@@ -81,7 +83,7 @@ schema, a scenario missing or changed since the baseline).
 Examples:
   zreclaim gate                              # bench/gate, 5 rounds (~2 min here)
   zreclaim gate --short                      # 3 rounds, fewer pairs (~30 s here)
-  zreclaim gate --json --bench-json gate     # gate-bigger.json, gate-smaller.json, gate-bencher.json
+  zreclaim gate --json-file gate.json --bench-json gate   # + gate-bigger/-smaller/-bencher.json
   zreclaim gate --update                     # record a new baseline on this machine
   ZRECLAIM_INJECT_COMPRESS_NS=5000 zreclaim gate --short   # must exit 1`,
     )
@@ -252,6 +254,7 @@ export async function gateCommand(flags: GateFlags, io: Io): Promise<number> {
     changes = updateLines(baseline, next, unreadable);
   }
 
+  if (flags.jsonFile !== undefined) writeOut(flags.jsonFile, `${JSON.stringify(result, null, 2)}\n`, '--json-file');
   const md = markdownGate(result);
   if (flags.markdown !== undefined) writeOut(flags.markdown, md, '--markdown');
   const summary = process.env.GITHUB_STEP_SUMMARY;
