@@ -153,6 +153,7 @@ export async function gateCommand(flags: GateFlags, io: Io): Promise<number> {
     checkAgainstBaseline(all, selected, baseline, baselineFile);
   }
 
+  const env = environment(gateHash(selected)) as unknown as Record<string, unknown>;
   const bar = progressWanted(flags)
     ? new cliProgress.SingleBar(
         { stream: process.stderr, format: ' {bar} {value}/{total} · {what} · ETA {eta_formatted}', barsize: 24, hideCursor: true, clearOnComplete: true, fps: 5 },
@@ -202,7 +203,6 @@ export async function gateCommand(flags: GateFlags, io: Io): Promise<number> {
       });
     }
   }
-  const env = environment(gateHash(selected)) as unknown as Record<string, unknown>;
   const regressions = metrics.filter((m) => m.verdict === 'fail').map((m) => m.id);
   const warnings = metrics.filter((m) => m.verdict === 'warn').map((m) => m.id);
   const result: GateResult = {
