@@ -56,7 +56,7 @@ function headerLines(g: GateResult): string[] {
   const lines = [`zreclaim gate · ${String(e.cpuModel ?? '').trim()} · ${e.cores} cores · node ${e.node}${commit}`];
   const b = g.baseline;
   const base = b ? ` · baseline ${b.file}: ${b.mode} mode, ${b.rounds} rounds, ${b.recordedAt.slice(0, 10)}${typeof b.commit === 'string' ? `, commit ${b.commit.slice(0, 12)}` : ''}` : '';
-  lines.push(`${g.mode} mode: ${g.rounds} rounds, interleaved across ${g.scenarios.length} scenario${g.scenarios.length === 1 ? '' : 's'}, ${g.seconds.toFixed(0)} s${base}`);
+  lines.push(`${g.mode} mode: ${g.rounds} round${g.rounds === 1 ? '' : 's'}, interleaved across ${g.scenarios.length} scenario${g.scenarios.length === 1 ? '' : 's'}, ${g.seconds.toFixed(0)} s${base}`);
   lines.push(`injected compression slowdown: ${g.injectCompressNs} ns/page${g.injectCompressNs > 0 ? ' (ZRECLAIM_INJECT_COMPRESS_NS)' : ''}`);
   return lines;
 }
