@@ -38,6 +38,8 @@ function table(head: string[] | undefined, rows: string[][], cls = ''): string {
   return `<table${cls ? ` class="${cls}"` : ''}>${thead}<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
+/** A metric's label with its unit, unless the label says it already. */
+const named = (m: BarMetric) => (m.label.includes(m.unit) ? m.label : `${m.label} (${m.unit})`);
 const arrow = (m: BarMetric) => (m.better === 'higher' ? ' ↑' : m.better === 'lower' ? ' ↓' : '');
 
 function sourcesSection(d: ReportData): string {
@@ -106,7 +108,7 @@ function heatmaps(s: SweepView, metrics: BarMetric[], si: number): string {
         const t = hi > lo ? (v - lo) / (hi - lo) : 1;
         return m.better === 'lower' ? 1 - t : t;
       };
-      const panels = s.axes.codec.flatMap((codec) =>
+      const panels = s.axes.codec.map((codec) =>
         s.axes.ram.map((ram) => {
           const rows = s.axes.pipeline.map((p) => [
             `<th>${esc(p)}</th>`,
@@ -122,10 +124,11 @@ function heatmaps(s: SweepView, metrics: BarMetric[], si: number): string {
           return `<figure class="heat"><figcaption>codec ${esc(codec)} · ram ${esc(ram)}</figcaption><table class="heat"><thead><tr><th>pipeline \\ batch</th>${s.axes.batch
             .map((b) => `<th>${b}</th>`)
             .join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</tbody></table></figure>`;
-        }),
+        }).join(''),
       );
       const scale = m.better === 'none' ? 'darker = higher' : 'darker = better';
-      return `<div class="heatmaps" data-sweep="${si}" data-metric="${m.key}"${mi === 0 ? '' : ' hidden'}><p class="meta">${esc(m.label)} (${esc(m.unit)})${arrow(m)} · ${scale} · range ${fmt(lo, m.unit)} – ${fmt(hi, m.unit)}</p>${panels.join('')}</div>`;
+      const rows = panels.map((row) => `<div class="heatrow">${row}</div>`).join('');
+      return `<div class="heatmaps" data-sweep="${si}" data-metric="${m.key}"${mi === 0 ? '' : ' hidden'}><p class="meta">${esc(named(m))}${arrow(m)} · ${scale} · range ${fmt(lo, m.unit)} – ${fmt(hi, m.unit)}</p>${rows}</div>`;
     })
     .join('');
 }
@@ -168,8 +171,8 @@ table.env td:first-child { color: #444; }
 .chart { margin: 8px 0 24px; min-height: 40px; }
 .chart.empty, p.empty { color: #666; font-style: italic; }
 .bars { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 8px 24px; }
-.heatmaps { display: flex; flex-wrap: wrap; gap: 12px 28px; }
-.heatmaps > p { flex-basis: 100%; margin: 6px 0 0; }
+.heatmaps > p { margin: 6px 0 4px; }
+.heatrow { display: flex; flex-wrap: wrap; gap: 12px 28px; margin-bottom: 12px; }
 figure.heat { margin: 0; }
 figure.heat figcaption { font-weight: 600; margin-bottom: 2px; }
 table.heat td { text-align: right; min-width: 90px; font-variant-numeric: tabular-nums; }
@@ -189,7 +192,7 @@ export function renderHtml(d: ReportData): string {
     [
       'throughput',
       'Reclaim throughput over time',
-      '<p class="meta">pgsteal_anon per second (pages reclaimed from anonymous memory, by kswapd and by direct reclaim), over each step of the time grid, for every run result and sweep point.</p><div class="chart" id="chart-throughput"></div>',
+      '<p class="meta">pgsteal_anon per second (pages reclaimed from anonymous memory, by kswapd and by direct reclaim), over each step of the time grid, for every run result and sweep point. One colour per pipeline · codec (the same in every chart); the line’s dash tells the RAM budget apart. Click a legend entry to hide or show a run.</p><div class="chart" id="chart-throughput"></div>',
     ],
     [
       'free',
@@ -199,7 +202,7 @@ export function renderHtml(d: ReportData): string {
     [
       'ring',
       'Ring depth over time',
-      '<p class="meta">Pages kswapd has published to the compression workers’ rings (kcompressd’s kfifo, one per padata worker) and no worker has taken yet, summed over the rings, sampled every 100 ms. A ring at its capacity makes kswapd compress inline (kcompressd_fifo_full) or wait (--on-full wait).</p><div class="chart" id="chart-ring"></div>',
+      '<p class="meta">Pages kswapd has published to the compression workers’ rings (kcompressd’s kfifo, one per padata worker) and no worker has taken yet, summed over the rings, sampled every 100 ms, against the rings’ capacity. A full ring makes kswapd compress inline (kcompressd_fifo_full) or wait (--on-full wait). The sweep’s heat-maps show every point’s mean depth.</p><label>run <select id="ring-run"></select></label><div class="chart" id="chart-ring"></div>',
     ],
     [
       'latency',

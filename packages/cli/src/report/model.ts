@@ -17,10 +17,14 @@ type Num = number | null;
 export interface TimelineRun {
   id: string;
   label: string;
-  /** pipeline · codec: the group whose latency histograms merge. */
+  /** pipeline · codec: the group whose latency histograms merge (and whose colour it has). */
   group: string;
+  /** The RAM budget as configured ("50%" or pages): runs of one group differ by it (and by its line's dash). */
+  ram: string;
   source: string;
   workers: number;
+  /** Pages the rings hold at most (workers × ring capacity); 0 inline. */
+  ringCapacity: number;
   /** pgsteal_anon per second over each grid step; null outside the run. */
   throughput: Num[];
   /** Free pages (mean over each step). */
@@ -39,6 +43,8 @@ export interface Timeline {
 
 export interface LatencySeries {
   label: string;
+  /** pipeline · codec. */
+  group: string;
   /** 'histogram': percentiles from merged buckets; 'summary': the medians of a compare variant's p50/p90/p99/p99.9. */
   kind: 'histogram' | 'summary';
   runs: number;
@@ -110,6 +116,8 @@ export interface EnvironmentView {
 export interface ReportData {
   schema: typeof REPORT_DATA_SCHEMA;
   generatedAt: string;
+  /** Every pipeline · codec, in display order: a group keeps its colour in every chart. */
+  groups: string[];
   sources: Inputs['sources'];
   notes: string[];
   environments: EnvironmentView[];
@@ -179,9 +187,26 @@ interface AnyRun {
   result: SweepResult;
 }
 
+const ramOf = (r: SweepResult) => String((r.config as { ram?: unknown }).ram);
+const groupOf = (pipeline: string, codec: string) => `${pipeline} · ${codec}`;
+
 function runLabel(r: SweepResult): string {
-  const ram = (r.config as { ram?: unknown }).ram;
-  return `${r.pipeline.name} · ${r.pipeline.codec} · ram ${String(ram)}`;
+  return `${groupOf(r.pipeline.name, r.pipeline.codec)} · ram ${ramOf(r)}`;
+}
+
+/** inline, kcompressd, batch:B, padata:N, padata:N+batch:B; within a kind by its numbers. */
+export function pipelineOrder(a: string, b: string): number {
+  const rank = (p: string) => (p === 'inline' ? 0 : p === 'kcompressd' ? 1 : p.startsWith('batch:') ? 2 : p.startsWith('padata:') ? 3 : 4);
+  const nums = (p: string) => (p.match(/\d+/g) ?? []).map(Number);
+  const [na, nb] = [nums(a), nums(b)];
+  for (let i = 0; rank(a) === rank(b) && i < Math.max(na.length, nb.length); i++) if ((na[i] ?? -1) !== (nb[i] ?? -1)) return (na[i] ?? -1) - (nb[i] ?? -1);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export const ramOrder = (a: string, b: string) => parseFloat(a) - parseFloat(b) || (a < b ? -1 : a > b ? 1 : 0);
+
+function groupOrder(a: { pipeline: string; codec: string }, b: { pipeline: string; codec: string }): number {
+  return pipelineOrder(a.pipeline, b.pipeline) || (a.codec < b.codec ? -1 : a.codec > b.codec ? 1 : 0);
 }
 
 /** Every run result and sweep point, labelled (labels made unique). */
@@ -191,6 +216,9 @@ export function allRuns(inputs: Inputs): AnyRun[] {
   inputs.sweeps.forEach((s, j) =>
     s.points.forEach((p, i) => out.push({ id: `sweep-${j}-${i}`, label: runLabel(p.result), source: `sweep ${s.id}`, result: p.result })),
   );
+  // Grouped for reading: by pipeline and codec, then ram (sort is stable: files keep their order).
+  const key = (r: AnyRun) => ({ pipeline: r.result.pipeline.name, codec: r.result.pipeline.codec });
+  out.sort((a, b) => groupOrder(key(a), key(b)) || ramOrder(ramOf(a.result), ramOf(b.result)));
   const seen = new Map<string, number>();
   for (const r of out) seen.set(r.label, (seen.get(r.label) ?? 0) + 1);
   const nth = new Map<string, number>();
@@ -217,9 +245,11 @@ export function timeline(runs: AnyRun[]): Timeline {
       return {
         id: r.id,
         label: r.label,
-        group: `${r.result.pipeline.name} · ${r.result.pipeline.codec}`,
+        group: groupOf(r.result.pipeline.name, r.result.pipeline.codec),
+        ram: ramOf(r.result),
         source: r.source,
         workers: r.result.pipeline.workers,
+        ringCapacity: r.result.pipeline.workers * r.result.pipeline.ringCapacity,
         throughput: rateOnGrid(ts.t_ms, ts.pgsteal_anon, grid),
         free: gaugeOnGrid(ts.t_ms, ts.free, grid),
         ring: ts.ring_depth ? gaugeOnGrid(ts.t_ms, ts.ring_depth, grid) : null,
@@ -266,7 +296,7 @@ export function latency(runs: AnyRun[], inputs: Inputs): Latency {
   const x = percentileAxis();
   const groups = new Map<string, SweepResult[]>();
   for (const r of runs) {
-    const g = `${r.result.pipeline.name} · ${r.result.pipeline.codec}`;
+    const g = groupOf(r.result.pipeline.name, r.result.pipeline.codec);
     groups.set(g, [...(groups.get(g) ?? []), r.result]);
   }
   const charts: LatencyChart[] = [];
@@ -276,7 +306,7 @@ export function latency(runs: AnyRun[], inputs: Inputs): Latency {
       const buckets = mergeBuckets(rs.map((r) => r.latency[name].buckets));
       const count = buckets.reduce((s, b) => s + b[1], 0);
       if (count === 0) continue;
-      series.push({ label: `${g} (${rs.length} run${rs.length === 1 ? '' : 's'})`, kind: 'histogram', runs: rs.length, count, values: percentileCurve(buckets, x) });
+      series.push({ label: `${g} (${rs.length} run${rs.length === 1 ? '' : 's'})`, group: g, kind: 'histogram', runs: rs.length, count, values: percentileCurve(buckets, x) });
     }
     for (const c of inputs.compares) {
       for (const v of c.doc.variants) {
@@ -290,7 +320,7 @@ export function latency(runs: AnyRun[], inputs: Inputs): Latency {
         const values: Num[] = x.map(() => null);
         const count = Math.min(...withData.map((r) => r.latency[name].count));
         for (const [px, k] of SUMMARY_X) if (px <= count) values[x.indexOf(px)] = med(k);
-        series.push({ label: `${v.name} (${shortName(c.file)}, median of ${withData.length})`, kind: 'summary', runs: withData.length, count, values });
+        series.push({ label: `${groupOf(v.pipeline, v.codec)} (${shortName(c.file)}, median of ${withData.length})`, group: groupOf(v.pipeline, v.codec), kind: 'summary', runs: withData.length, count, values });
       }
     }
     if (series.length > 0) charts.push({ name, series });
@@ -333,7 +363,16 @@ export function comparisons(inputs: Inputs): Comparison[] {
 
 // ---- sweeps ----
 
-export const SWEEP_METRICS = ['pgsteal_anon_per_s', 'allocstall', 'alloc_stall_p99_us', 'kswapd_busy_ms', 'ring_wait_p99_us', 'compression_ratio'];
+export const SWEEP_METRICS = ['pgsteal_anon_per_s', 'allocstall', 'alloc_stall_p99_us', 'kswapd_busy_ms', 'ring_depth_mean', 'ring_wait_p99_us', 'compression_ratio'];
+
+/** Beyond compare's metrics: the rings' mean depth over the run's samples (null inline, or for results from before ring_depth). */
+const RING_DEPTH_MEAN: BarMetric = { key: 'ring_depth_mean', label: 'ring depth, mean', unit: 'pages', better: 'none' };
+
+function ringDepthMean(r: SweepResult): Num {
+  const d = r.timeseries.ring_depth;
+  if (!d || d.length === 0 || r.pipeline.workers === 0) return null;
+  return d.reduce((s, x) => s + x, 0) / d.length;
+}
 
 export function sweeps(inputs: Inputs): SweepView[] {
   const read = new Map(METRICS.map((m) => [m.key, m.read]));
@@ -341,7 +380,6 @@ export function sweeps(inputs: Inputs): SweepView[] {
     const uniq = <T>(xs: T[]) => [...new Set(xs)];
     const pts = s.points;
     const byNum = (a: number, b: number) => a - b;
-    const ramOrder = (a: string, b: string) => parseFloat(a) - parseFloat(b) || (a < b ? -1 : 1);
     const { pipeline: _p, pipe: _pipe, codec: _c, ram: _r, ramPages: _rp, wmark: _w, ...config } = (pts[0]?.result.config ?? {}) as Record<string, unknown>;
     return {
       id: s.id,
@@ -360,7 +398,7 @@ export function sweeps(inputs: Inputs): SweepView[] {
           key: p.key,
           ...p.params,
           ran: p.pipeline,
-          values: Object.fromEntries(SWEEP_METRICS.map((k) => [k, read.get(k)?.(run) ?? null])),
+          values: Object.fromEntries(SWEEP_METRICS.map((k) => [k, k === RING_DEPTH_MEAN.key ? ringDepthMean(p.result) : (read.get(k)?.(run) ?? null)])),
           ok: p.result.checks.counters_add_up && p.result.checks.mismatches === 0,
         };
       }),
@@ -369,12 +407,6 @@ export function sweeps(inputs: Inputs): SweepView[] {
   });
 }
 
-/** inline, kcompressd, padata:N by N, then the rest by name. */
-function pipelineOrder(a: string, b: string): number {
-  const rank = (p: string) => (p === 'inline' ? 0 : p === 'kcompressd' ? 1 : p.startsWith('padata:') ? 2 : 3);
-  const n = (p: string) => Number(/\d+/.exec(p)?.[0] ?? 0);
-  return rank(a) - rank(b) || n(a) - n(b) || (a < b ? -1 : a > b ? 1 : 0);
-}
 
 // ---- environments ----
 
@@ -412,17 +444,20 @@ export function buildReportData(inputs: Inputs, now = new Date()): ReportData {
   const runs = allRuns(inputs);
   const def = (keys: string[]) =>
     keys.map((k) => {
-      const m = METRICS.find((x) => x.key === k)!;
+      const m = METRICS.find((x) => x.key === k) ?? RING_DEPTH_MEAN;
       return { key: m.key, label: m.label, unit: m.unit, better: m.better };
     });
+  const lat = latency(runs, inputs);
+  const groups = [...new Set([...runs.map((r) => groupOf(r.result.pipeline.name, r.result.pipeline.codec)), ...lat.charts.flatMap((c) => c.series.map((s) => s.group))])];
   return {
     schema: REPORT_DATA_SCHEMA,
     generatedAt: now.toISOString(),
+    groups,
     sources: inputs.sources,
     notes: inputs.notes,
     environments: environments(inputs),
     timeline: timeline(runs),
-    latency: latency(runs, inputs),
+    latency: lat,
     barMetrics: def(BAR_METRICS),
     comparisons: comparisons(inputs),
     sweepMetrics: def(SWEEP_METRICS),

@@ -21,6 +21,12 @@ const data: ReportData = JSON.parse(document.getElementById('report-data').textC
 const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#8c564b', '#7f7f7f', '#bcbd22', '#17becf', '#9467bd'];
 const color = (i: number) => PALETTE[i % PALETTE.length];
 const dashFor = (i: number) => (i < PALETTE.length ? undefined : [6, 3]);
+/** A pipeline · codec has one colour in every chart. */
+const groupColor = (g: string) => color(Math.max(0, data.groups.indexOf(g)));
+/** Runs of one group differ by their RAM budget: solid, dashed, dotted … */
+const RAMS = [...new Set(data.timeline.runs.map((r) => r.ram))].sort((a, b) => parseFloat(a) - parseFloat(b));
+const RAM_DASH: (number[] | undefined)[] = [undefined, [8, 4], [2, 3], [12, 4, 3, 4]];
+const ramDash = (ram: string) => RAM_DASH[RAMS.indexOf(ram) % RAM_DASH.length];
 
 interface Drawn {
   id: string;
@@ -62,7 +68,7 @@ function say(id: string, text: string): void {
   }
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 const valueFmt = (digits = 0) => (_u: unknown, v: Num) => (v == null ? '–' : digits === 0 ? Math.round(v).toLocaleString('en-US') : v.toFixed(digits));
 
 function lineSeries(label: string, i: number, extra: Record<string, unknown> = {}): any {
@@ -82,10 +88,10 @@ function drawThroughput(): void {
     {
       scales: { x: { time: false } },
       axes: [timeAxis, { label: 'pgsteal_anon/s (pages/s)', size: 70 }],
-      series: [{ label: 't (s)', value: valueFmt(1) }, ...tl.runs.map((r, i) => lineSeries(r.label, i))],
+      series: [{ label: 't (s)', value: valueFmt(1) }, ...tl.runs.map((r, i) => lineSeries(r.label, i, { stroke: groupColor(r.group), dash: ramDash(r.ram) }))],
     },
     [tl.t, ...tl.runs.map((r) => r.throughput)],
-    tl.runs.map((_, i) => color(i)),
+    tl.runs.map((r) => groupColor(r.group)),
   );
 }
 
@@ -95,11 +101,18 @@ function drawFree(index: number): void {
   const r = tl.runs[index];
   const flat = (v: number) => tl.t.map((_, k) => (r.free[k] == null ? null : v));
   const colors = ['#0072B2', '#D55E00', '#E69F00', '#009E73'];
+  // The run starts with its whole budget free and frees it again at the end: clip the y axis
+  // near the watermarks, where reclaim works, instead of squashing them under those two peaks.
+  const frees = r.free.filter((v): v is number => v != null).sort((a, b) => a - b);
+  const p90 = frees[Math.floor(frees.length * 0.9)] ?? r.wmark.high;
+  const top = Math.max(3 * r.wmark.high, p90 * 1.1);
+  const low = Math.min(0, frees[0] ?? 0);
+  const clipped = (frees.at(-1) ?? 0) > top ? `; y axis clipped at ${Math.round(top)}` : '';
   chart(
     'chart-free',
-    `Free memory and the watermarks: ${r.label} (RAM budget ${r.wmark.managed} pages)`,
+    `Free memory and the watermarks: ${r.label} (RAM budget ${r.wmark.managed} pages${clipped})`,
     {
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: { range: [low, top] } },
       axes: [timeAxis, { label: 'free pages (nr_free_pages)', size: 70 }],
       series: [
         { label: 't (s)', value: valueFmt(1) },
@@ -114,23 +127,33 @@ function drawFree(index: number): void {
   );
 }
 
-function drawRing(): void {
+/** Runs with compression workers and a recorded ring depth. */
+const ringRuns = () => data.timeline.runs.filter((r) => r.workers > 0 && r.ring);
+
+function drawRing(index: number): void {
   const tl = data.timeline;
-  const runs = tl.runs.filter((r) => r.workers > 0 && r.ring);
+  const runs = ringRuns();
   if (runs.length === 0) {
     const old = tl.runs.some((r) => r.workers > 0);
     return say('chart-ring', old ? 'The runs with compression workers were recorded before ring_depth existed in the time series.' : 'No run with compression workers: inline has no rings (depth 0).');
   }
+  const r = runs[index];
+  const cap = tl.t.map((_, k) => ((r.ring as Num[])[k] == null ? null : r.ringCapacity));
+  const colors = [groupColor(r.group), '#7f7f7f'];
   chart(
     'chart-ring',
-    'Ring depth over time (pages kswapd published to the compression workers’ rings and not yet taken, summed over the rings)',
+    `Ring depth over time: ${r.label} (pages published to the rings, not yet taken by a worker)`,
     {
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: { range: [0, r.ringCapacity * 1.05] } },
       axes: [timeAxis, { label: 'pages in the rings', size: 60 }],
-      series: [{ label: 't (s)', value: valueFmt(1) }, ...runs.map((r) => lineSeries(r.label, tl.runs.indexOf(r)))],
+      series: [
+        { label: 't (s)', value: valueFmt(1) },
+        lineSeries('ring depth (sum over the rings)', 0, { stroke: colors[0], width: 2 }),
+        lineSeries(`capacity (${r.workers} ring${r.workers === 1 ? '' : 's'} × ${r.ringCapacity / r.workers})`, 1, { stroke: colors[1], dash: [6, 4] }),
+      ],
     },
-    [tl.t, ...runs.map((r) => r.ring as Num[])],
-    runs.map((r) => color(tl.runs.indexOf(r))),
+    [tl.t, r.ring as Num[], cap],
+    colors,
   );
 }
 
@@ -169,22 +192,23 @@ function drawLatency(): void {
             filter: (_u: unknown, s: number[]) => s,
             values: (_u: unknown, s: number[]) => s.map((x) => PCT[x] ?? ''),
           },
-          { label: `${c.name} latency (µs, log)`, size: 70, values: (_u: unknown, s: number[]) => s.map((v) => (v == null ? '' : fmt(v))) },
+          { label: `${c.name} latency (µs, log)`, size: 70, values: (_u: unknown, s: number[]) => s.map((v) => (v == null ? '' : v >= 1 ? Math.round(v).toLocaleString('en-US') : String(Number(v.toPrecision(2))))) },
         ],
         series: [
           { label: 'p', value: (_u: unknown, x: Num) => (x == null ? '–' : `p${(100 * (1 - 1 / x)).toPrecision(x < 10 ? 3 : Math.ceil(Math.log10(x)) + 2)}`) },
           ...c.series.map((s, i) =>
             lineSeries(s.label, i, {
+              stroke: groupColor(s.group),
               value: valueFmt(2),
               spanGaps: s.kind === 'summary',
-              dash: s.kind === 'summary' ? [4, 4] : dashFor(i),
-              points: { show: s.kind === 'summary', size: 7 },
+              dash: s.kind === 'summary' ? [3, 4] : undefined,
+              points: { show: s.kind === 'summary', size: 7, stroke: groupColor(s.group), fill: '#fff' },
             }),
           ),
         ],
       },
       [lat.x, ...c.series.map((s) => s.values.map((v) => (v != null && v > 0 ? v : null)))],
-      c.series.map((_, i) => color(i)),
+      c.series.map((s) => groupColor(s.group)),
     );
   }
 }
@@ -254,16 +278,17 @@ function drawComparisons(): void {
 
 // ---- wiring ----
 
-function setupFreeSelect(): void {
-  const sel = document.getElementById('free-run');
+function setupRunSelect(id: string, runs: { label: string }[], draw: (i: number) => void): void {
+  const sel = document.getElementById(id);
   if (!sel) return;
-  data.timeline.runs.forEach((r, i) => {
+  if (runs.length === 0) sel.parentElement.hidden = true;
+  runs.forEach((r, i) => {
     const o = document.createElement('option');
     o.value = String(i);
     o.textContent = r.label;
     sel.appendChild(o);
   });
-  sel.addEventListener('change', () => drawFree(Number(sel.value)));
+  sel.addEventListener('change', () => draw(Number(sel.value)));
 }
 
 function setupHeatmapSelects(): void {
@@ -277,11 +302,12 @@ function setupHeatmapSelects(): void {
 }
 
 function main(): void {
-  setupFreeSelect();
+  setupRunSelect('free-run', data.timeline.runs, drawFree);
+  setupRunSelect('ring-run', ringRuns(), drawRing);
   setupHeatmapSelects();
   drawThroughput();
   drawFree(0);
-  drawRing();
+  drawRing(0);
   drawLatency();
   drawComparisons();
   let resize: any;

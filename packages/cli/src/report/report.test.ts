@@ -101,9 +101,10 @@ describe('zreclaim report', () => {
       'chart-bars-0-kswapd_busy_ms',
     ];
     for (const id of expected) expect(ids, id).toContain(id);
-    // 1 run + 4 sweep points over time; the ring chart holds the 3 with compression workers.
+    // 1 run + 4 sweep points over time; the ring chart offers the 3 with compression workers.
     expect(report.charts.find((c) => c.id === 'chart-throughput')!.series).toHaveLength(5);
-    expect(report.charts.find((c) => c.id === 'chart-ring')!.series).toHaveLength(3);
+    expect(await page.locator('#ring-run option').count()).toBe(3);
+    expect(report.charts.find((c) => c.id === 'chart-ring')!.series.map((s) => s.label)).toEqual(['ring depth (sum over the rings)', expect.stringMatching(/^capacity \(\d ring/)]);
     for (const c of report.charts) {
       expect(c.width, c.id).toBeGreaterThan(300);
       expect(c.height, c.id).toBeGreaterThan(100);
