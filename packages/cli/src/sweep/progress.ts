@@ -50,8 +50,8 @@ export function createSweepProgress(mode: 'bar' | 'lines' | 'none', total: numbe
     };
   }
   const perRun = Math.max(1, Math.round(durationS * 10));
-  const bar = stderrBar(' {bar} point {point}/{points} · {label} {elapsed_s}/{duration_s}s · pgsteal_anon {pgsteal_anon} · ETA {eta}');
-  let payload = { point: 1, points: total, label: '', elapsed_s: '0.0', duration_s: durationS, pgsteal_anon: 0, eta: eta(0, 0, total, durationS) };
+  const bar = stderrBar(' {bar} point {point}/{points} · {label} {elapsed_s}/{duration_s}s · pgsteal_anon {pgsteal_anon} · ETA {eta_left}');
+  let payload = { point: 1, points: total, label: '', elapsed_s: '0.0', duration_s: durationS, pgsteal_anon: 0, eta_left: eta(0, 0, total, durationS) };
   let index = 0;
   let started = false;
   let stopped = false;
@@ -59,14 +59,17 @@ export function createSweepProgress(mode: 'bar' | 'lines' | 'none', total: numbe
     start(i, label) {
       if (stopped) return;
       index = i;
-      payload = { ...payload, point: i + 1, label, elapsed_s: '0.0', pgsteal_anon: 0, eta: eta(elapsed(), finished, total, durationS) };
+      payload = { ...payload, point: i + 1, label, elapsed_s: '0.0', pgsteal_anon: 0, eta_left: eta(elapsed(), finished, total, durationS) };
       if (!started) bar.start(perRun * total, perRun * i, payload);
       else bar.update(perRun * i, payload);
       started = true;
     },
     update(p) {
       if (stopped || !started) return;
-      payload = { ...payload, elapsed_s: (p.elapsedMs / 1000).toFixed(1), pgsteal_anon: p.pgsteal_anon };
+      // Points left, counting the share of this one still to run, at the pace so far.
+      const pace = finished > 0 ? elapsed() / finished : durationS + 1;
+      const left = (total - index - Math.min(1, p.elapsedMs / 1000 / durationS)) * pace;
+      payload = { ...payload, elapsed_s: (p.elapsedMs / 1000).toFixed(1), pgsteal_anon: p.pgsteal_anon, eta_left: `${finished > 0 ? '' : '~'}${formatEta(left)}` };
       bar.update(perRun * index + Math.min(perRun, Math.round(p.elapsedMs / 100)), payload);
     },
     done() {
