@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { RESULT_SCHEMA, RunResultSchema, type RunResult } from '@zreclaim/engine';
+import { LATENCIES, RESULT_SCHEMA, RunResultSchema, VMSTAT, type RunResult } from '@zreclaim/engine';
 import { COMPARE_SCHEMA, CompareResultSchema, type CompareResult } from '../compare-schema.js';
 import { UsageError } from '../errors.js';
 import { parsePoint, readSweepLines, SWEEP_SCHEMA, type SweepPoint, type SweepResult } from '../sweep/points.js';
@@ -56,7 +56,32 @@ function notOurs(file: string, what: string): UsageError {
   return new UsageError(file, `not a zreclaim result: ${what} (expected ${EXPECTED})`);
 }
 
-type Loaded = { kind: 'run'; result: RunResult } | { kind: 'compare'; doc: CompareResult } | { kind: 'sweep'; points: SweepPoint[]; partial: boolean };
+type Loaded = ({ kind: 'run'; result: RunResult } | { kind: 'compare'; doc: CompareResult } | { kind: 'sweep'; points: SweepPoint[]; partial: boolean }) & { filled?: string[] };
+
+/**
+ * Documents of the same schema version written before a histogram or counter existed (e.g.
+ * compare documents from before zswap_writeback and gc_free) lack those names: read them as
+ * empty (no records, 0) rather than refuse the file. Returns the names filled in.
+ */
+function fillMissing(result: unknown, withBuckets: boolean, filled: Set<string>): void {
+  if (!isObj(result)) return;
+  const lat = result.latency;
+  if (isObj(lat)) {
+    for (const k of LATENCIES) {
+      if (lat[k] !== undefined) continue;
+      lat[k] = { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, ...(withBuckets ? { buckets: [] } : {}) };
+      filled.add(`latency ${k}`);
+    }
+  }
+  const counters = result.counters;
+  if (isObj(counters)) {
+    for (const k of VMSTAT) {
+      if (counters[k] !== undefined) continue;
+      counters[k] = 0;
+      filled.add(`counter ${k}`);
+    }
+  }
+}
 
 export function loadFile(file: string): Loaded {
   let text: string;
@@ -87,15 +112,18 @@ export function loadFile(file: string): Loaded {
   }
   if (!isObj(data)) throw notOurs(file, Array.isArray(data) ? 'a JSON array' : `the JSON value ${JSON.stringify(data).slice(0, 40)}`);
   const schema = data.schema;
+  const filled = new Set<string>();
   if (schema === RESULT_SCHEMA) {
+    fillMissing(data, true, filled);
     const r = RunResultSchema.safeParse(data);
     if (!r.success) throw invalid(file, RESULT_SCHEMA, r.error.issues[0]);
-    return { kind: 'run', result: r.data as RunResult };
+    return { kind: 'run', result: r.data as RunResult, filled: [...filled] };
   }
   if (schema === COMPARE_SCHEMA) {
+    if (Array.isArray(data.variants)) for (const v of data.variants) if (isObj(v) && Array.isArray(v.runs)) for (const r of v.runs) fillMissing(r, false, filled);
     const r = CompareResultSchema.safeParse(data);
     if (!r.success) throw invalid(file, COMPARE_SCHEMA, r.error.issues[0]);
-    return { kind: 'compare', doc: r.data };
+    return { kind: 'compare', doc: r.data, filled: [...filled] };
   }
   if (schema === SWEEP_SCHEMA) return { kind: 'sweep', points: [parsePoint(file, 1, data)], partial: false };
   throw notOurs(file, schema === undefined ? 'no "schema" field' : `schema ${JSON.stringify(schema)}`);
@@ -109,6 +137,7 @@ export function loadInputs(files: string[]): Inputs {
   const sweeps = new Map<string, { files: string[]; byKey: Map<string, SweepPoint>; duplicates: string[]; gridSize: number }>();
   for (const file of files) {
     const l = loadFile(file);
+    if (l.filled && l.filled.length > 0) notes.push(`${file}: written before ${l.filled.join(', ')} existed; read as empty`);
     if (l.kind === 'run') {
       runs.push({ file, result: l.result });
       sources.push({ file, kind: 'run', what: `run: ${l.result.pipeline.name} · ${l.result.pipeline.codec} · ${l.result.elapsedMs > 0 ? `${(l.result.elapsedMs / 1000).toFixed(1)} s` : ''}` });

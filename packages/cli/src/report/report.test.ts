@@ -153,6 +153,19 @@ describe('zreclaim report', () => {
     expect(problems).toEqual([]);
   }, 60_000);
 
+  it('reads a result written before a histogram existed, as empty, and says so', async () => {
+    const run = JSON.parse(readFileSync(f('run.json'), 'utf8'));
+    delete run.latency.gc_free;
+    delete run.timeseries.ring_depth;
+    const older = f('older-run.json');
+    writeFileSync(older, JSON.stringify(run));
+    const r = await zreclaim(['report', older, '-o', f('older.html')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.trim()).toBe(`zreclaim: ${older}: written before latency gc_free existed; read as empty`);
+    // No ring_depth: the page says so instead of drawing zeros.
+    expect(readFileSync(f('older.html'), 'utf8')).toContain('"ring":null');
+  });
+
   it('a file that is not a zreclaim result exits 2 naming the file and what was expected, and writes nothing', async () => {
     const out = f('bad.html');
     const other = f('other.json');
