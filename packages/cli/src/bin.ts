@@ -9,9 +9,7 @@ import type { Io } from './commands/run.js';
 
 const debug = process.env.ZRECLAIM_DEBUG === '1';
 /** Subcommands with their own help, for the hint after a flag error. */
-const COMMANDS = ['run', 'compare'];
-COMMANDS.push('sweep', 'report');
-COMMANDS.push('gate');
+const COMMANDS = ['run', 'compare', 'sweep', 'report', 'gate'];
 
 function errLine(line: string): void {
   process.stderr.write(`zreclaim: ${line}\n`);
