@@ -1,21 +1,14 @@
 /** `--config FILE`: a JSON config object; paths inside it are relative to the file. */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { UsageError } from './errors.js';
+import { readUserFile } from './read-file.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export function readConfigFile(file: string): Obj {
   const where = `--config ${file}`;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : ((e as Error).message ?? String(e));
-    throw new UsageError(where, `cannot read the config file: ${why} (give the path of a JSON config file)`);
-  }
+  const text = readUserFile(file, where, 'the config file', 'give the path of a JSON config file');
   let data: unknown;
   try {
     data = JSON.parse(text);

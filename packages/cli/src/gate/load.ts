@@ -2,12 +2,13 @@
  * Reading the gate's scenario files and its baseline, and checking them against each other.
  * Every problem is one UsageError (exit 2) naming the file or flag, what is wrong and the fix.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { CODECS, ConfigError, configHash, LATENCIES, resolveConfig, VMSTAT, type Config } from '@zreclaim/engine';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { readUserFile } from '../read-file.js';
 import { BASELINE_SCHEMA, BaselineSchema, RUN_FIGURE_RE, SCENARIO_SCHEMA, ScenarioSchema, type Baseline, type Scenario } from './schema.js';
 
 export const DEFAULT_WARN = 0.1;
@@ -76,14 +77,7 @@ function zodWhy(err: z.ZodError): string {
 }
 
 function readJson(file: string, what: string, fix: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new UsageError(file, `cannot read the ${what}: ${why} (${fix})`);
-  }
+  const text = readUserFile(file, file, `the ${what}`, fix);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -5,11 +5,11 @@
  * expected (exit 2). Sweep points are grouped by sweep (the hash of their fixed config), so
  * the shards of one sweep merge; a point found more than once is kept once and said once.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LATENCIES, RESULT_SCHEMA, RunResultSchema, VMSTAT, type RunResult } from '@zreclaim/engine';
 import { COMPARE_SCHEMA, CompareResultSchema, type CompareResult } from '../compare-schema.js';
 import { UsageError } from '../errors.js';
+import { readUserFile } from '../read-file.js';
 import { parsePoint, readSweepLines, SWEEP_SCHEMA, type SweepPoint, type SweepResult } from '../sweep/points.js';
 
 export const EXPECTED = `a run result (${RESULT_SCHEMA}, from zreclaim run --json), a compare document (${COMPARE_SCHEMA}, from zreclaim compare --json) or sweep JSON lines (${SWEEP_SCHEMA}, from zreclaim sweep --out)`;
@@ -84,14 +84,7 @@ function fillMissing(result: unknown, withBuckets: boolean, filled: Set<string>)
 }
 
 export function loadFile(file: string): Loaded {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new UsageError(file, `cannot read it: ${why} (give ${EXPECTED})`);
-  }
+  const text = readUserFile(file, file, 'it', `give ${EXPECTED}`);
   if (text.trim() === '') throw notOurs(file, 'the file is empty');
   let data: unknown;
   try {

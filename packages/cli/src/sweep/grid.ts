@@ -9,10 +9,10 @@
  * shards, one machine would run every 50 % point and the other every 70 % point.)
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CODECS, parsePipeline } from '@zreclaim/engine';
 import { UsageError } from '../errors.js';
+import { readUserFile } from '../read-file.js';
 
 export const AXES = ['pipeline', 'batch', 'codec', 'ram'] as const;
 export type AxisName = (typeof AXES)[number];
@@ -233,14 +233,7 @@ const GRID_EXAMPLE = '{"pipeline": ["inline", "kcompressd"], "batch": [1, 32], "
 /** A `--grid` file: arrays for the axes, and `config` for the fixed config. */
 export function readGridFile(file: string): GridFile {
   const where = `--grid ${file}`;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new UsageError(where, `cannot read the grid file: ${why} (give the path of a JSON grid such as ${GRID_EXAMPLE})`);
-  }
+  const text = readUserFile(file, where, 'the grid file', `give the path of a JSON grid such as ${GRID_EXAMPLE}`);
   let data: unknown;
   try {
     data = JSON.parse(text);
