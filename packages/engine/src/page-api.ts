@@ -212,13 +212,12 @@ export class AppPages implements PageApi {
     const end = start + count;
     let unmapped = 0;
     let held = 0;
-    this.zappedResident = 0;
     for (let i = start; i < end; i++) {
       if (!this.mapped[i]) continue;
       if (this.tryUnmap(i)) unmapped++;
       else held++;
     }
-    if (this.zappedResident > 0) this.mm.zone.addResident(-this.zappedResident);
+    this.publishZapped();
     if (held === 0) return unmapped;
     for (let i = start; i < end; i++) {
       if (!this.mapped[i]) continue;
@@ -228,8 +227,13 @@ export class AppPages implements PageApi {
     return unmapped;
   }
 
-  /** Resident pages tryUnmap freed since zap() began (published by zap). */
+  /** Resident pages tryUnmap freed and publishZapped has not yet taken off nr_resident. */
   private zappedResident = 0;
+
+  private publishZapped(): void {
+    if (this.zappedResident > 0) this.mm.zone.addResident(-this.zappedResident);
+    this.zappedResident = 0;
+  }
 
   /** Unmap page i unless someone else holds it; false (nothing changed) if held. */
   private tryUnmap(i: number): boolean {
@@ -259,27 +263,11 @@ export class AppPages implements PageApi {
 
   /** Unmap page i, waiting while reclaim holds it (a writeback wait). */
   private unmapWaiting(i: number): void {
-    const mm = this.mm;
     const page = this.base + i;
     let waitedSince = 0;
-    for (;;) {
-      const w = mm.pt.load(page);
-      const st = w & STATE_MASK;
-      if (st === PageState.RESIDENT) {
-        if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
-        mm.zone.addResident(-1);
-        break;
-      }
-      if (st === PageState.SWAPPED || st === PageState.SAME_FILLED) {
-        if (!mm.pt.cas(page, w, PageState.UNMAPPED)) continue;
-        this.store.freeSlot(page, st === PageState.SAME_FILLED);
-        break;
-      }
-      waitedSince = this.waitHeld(page, w, waitedSince);
-    }
+    while (!this.tryUnmap(i)) waitedSince = this.waitHeld(page, this.mm.pt.load(page), waitedSince);
     this.endWait(waitedSince);
-    this.mapped[i] = 0;
-    this.stats.unmaps++;
+    this.publishZapped();
   }
 
   pageout(start: number, count: number): number {
