@@ -29,7 +29,7 @@
  *   node --expose-gc scripts/dist/bench-pipelines.js [--rounds R] [--pages N] [--groups lz4,zstd,lz4-native]
  */
 import os from 'node:os';
-import { createEngine, type ConfigInput, type DrainResult, type Engine } from '@zreclaim/engine';
+import { canCollect, createEngine, settleHeap, type ConfigInput, type DrainResult, type Engine } from '@zreclaim/engine';
 import { median } from './bench-drain.js';
 
 /** The kernel's zram store rate on this machine (heap-like pages, two 4 KiB writers, dd O_DIRECT), 2026-11-23. */
@@ -135,8 +135,6 @@ function spread(xs: number[]): Spread {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
-const settle = () => (globalThis as { gc?: () => void }).gc?.();
-
 export interface BenchPipelinesOptions {
   pages?: number;
   rounds?: number;
@@ -158,7 +156,7 @@ export async function benchPipelines(opts: BenchPipelinesOptions = {}): Promise<
   try {
     for (let round = 0; round <= rounds; round++) {
       for (let i = 0; i < defs.length; i++) {
-        settle();
+        await settleHeap();
         const r = await engines[i].drain();
         opts.onDrain?.(defs[i], round, r);
         if (round > 0) drains[i].push(r);
@@ -248,7 +246,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(bad !== undefined ? `--groups: unknown group ${bad} (choose from ${GROUPS.join(', ')})` : '--rounds and --pages take positive integers (pages ≥ 64)');
     process.exit(2);
   }
-  if (!(globalThis as { gc?: unknown }).gc) console.error('(run with node --expose-gc for steadier figures)');
+  if (!canCollect()) console.error('(V8 refused gc(): garbage may carry over between timed phases)');
   const b = await benchPipelines({
     rounds,
     pages,

@@ -16,4 +16,5 @@ export { Reclaimer } from './reclaim.js';
 export { Kswapd } from './kswapd.js';
 export { AppPages, type AppStats } from './page-api.js';
 export { environment, type Environment } from './env.js';
+export { settleHeap, canCollect } from './settle.js';
 export type { PageApi, Workload, WorkloadContext } from '@zreclaim/workloads';

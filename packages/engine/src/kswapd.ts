@@ -19,6 +19,8 @@ export class Kswapd {
   /** What ended the loop, if it failed (the run reports it). */
   error: Error | undefined;
   private done: Promise<void> | undefined;
+  /** Resolved when kswapd next goes to sleep (see nextSleep). */
+  private sleepers: Array<() => void> = [];
 
   constructor(
     private readonly mm: Mm,
@@ -32,7 +34,22 @@ export class Kswapd {
     this.done ??= this.loop().catch((e: unknown) => {
       this.error = e instanceof Error ? e : new Error(String(e));
       this.mm.zone.stop();
-    });
+    }).finally(() => this.wakeSleepers());
+  }
+
+  /**
+   * Resolves when kswapd next goes to sleep: free memory is above the low watermark (its
+   * balance pass is over), or the loop ended. A drain waits on it instead of polling.
+   */
+  nextSleep(): Promise<void> {
+    return new Promise((r) => this.sleepers.push(r));
+  }
+
+  private wakeSleepers(): void {
+    const s = this.sleepers;
+    if (s.length === 0) return;
+    this.sleepers = [];
+    for (const r of s) r();
   }
 
   /** Resolves when the loop has seen zone.stop(). */
@@ -46,6 +63,7 @@ export class Kswapd {
     while (!zone.stopped) {
       zone.clearKswapdWake();
       if (mm.freePages() > zone.wmarkLow) {
+        this.wakeSleepers();
         await zone.kswapdSleep(100);
         continue;
       }

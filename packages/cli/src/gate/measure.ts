@@ -16,9 +16,7 @@
  * a single-threaded loop runs at two speeds depending on the other vCPU's load: short pairs
  * and medians keep a pair whose halves landed in different modes from moving the result.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { createCodec, createEngine, EngineError, type Config, type Engine, type RunResult } from '@zreclaim/engine';
+import { createCodec, createEngine, EngineError, settleHeap, type Config, type Engine, type RunResult } from '@zreclaim/engine';
 import { createContentSource } from '@zreclaim/workloads';
 import { median } from '../compare-stats.js';
 import type { LoadedScenario, LoadedVariant } from './load.js';
@@ -39,18 +37,6 @@ export interface MeasureOptions {
   onStep?: (step: number, steps: number, scenario: string, round: number) => void;
 }
 
-/** Collect garbage between timed phases (lz4-napi's Buffer per page), when V8 lets us. */
-const gc: (() => void) | undefined = (() => {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-})();
-const settle = () => gc?.();
 
 /** The bare codec loop over the same pages the drain fills (page p at version 1). */
 class CodecLoop {
@@ -108,7 +94,8 @@ function drainRunner(s: LoadedScenario): Runner {
   // Pages a drain reclaims: the codec loop compresses as many (the first ones, as the CLOCK hand takes them).
   let lastReclaimed = 0;
   const one = async (v: LoadedVariant): Promise<number> => {
-    settle();
+    // Garbage between timed phases (lz4-napi's Buffer per page and its finalizer): collected here.
+    await settleHeap();
     if (v.kind === 'codec-loop') {
       let loop = loops.get(v.name);
       if (!loop) loops.set(v.name, (loop = new CodecLoop(v.config)));
