@@ -20,7 +20,7 @@
  *   node scripts/dist/reproduce.js [name…] [--repeat N]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -276,6 +276,20 @@ function baselineOf(doc: CompareDoc, v: CompareVariant): CompareVariant {
   return doc.variants.find((x) => x.codec === v.codec) ?? doc.variants[0];
 }
 
+/**
+ * REPRODUCE.md from the sections just measured (by scenario name) and the file as it was:
+ * one `### name: title` section per scenario, in `order`, the fresh one where there is one.
+ */
+export function mergeReproduce(previous: string, fresh: Map<string, string>, order: string[]): string {
+  const old = new Map<string, string>();
+  for (const chunk of previous.split(/^(?=### )/m).slice(1)) {
+    const name = /^### ([^:\n]+):/.exec(chunk)?.[1];
+    if (name !== undefined) old.set(name, chunk);
+  }
+  const kept = order.map((n) => fresh.get(n) ?? old.get(n)).filter((x): x is string => x !== undefined);
+  return `## Reproducing the threads\n\n${kept.map((x) => x.trimEnd()).join('\n\n')}\n`;
+}
+
 export function markdown(r: Reproduced): string {
   const { scenario: s, doc } = r;
   const env = doc.environment;
@@ -359,7 +373,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (names.length) scenarios = scenarios.filter((s) => names.includes(s.name));
-  const sections: string[] = [];
+  const sections = new Map<string, string>();
   let failed = false;
   for (const s of scenarios) {
     console.error(`running ${s.name}: ${s.compare.pipelines.join(', ')} × ${s.compare.codecs.join(', ')}, ${repeat ?? s.compare.repeat} runs each…`);
@@ -368,12 +382,14 @@ async function main(): Promise<number> {
     console.error(`  ${r.seconds.toFixed(0)} s, ${r.resultFile.slice(ROOT.length)} ${(r.resultBytes / 1024).toFixed(0)} KB${r.doc.ok ? '' : ', CHECKS FAILED'}`);
     failed ||= !r.doc.ok;
     const md = markdown(r);
-    sections.push(md);
+    sections.set(s.name, md);
     console.log(`${md}\n`);
   }
-  if (!names.length || names.length === listScenarios().length) {
-    writeFileSync(join(RESULTS, 'REPRODUCE.md'), `## Reproducing the threads\n\n${sections.join('\n')}`);
-  }
+  // A subset replaces its own sections and keeps the others' from the last full run.
+  const file = join(RESULTS, 'REPRODUCE.md');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const all = listScenarios().map((f) => f.replace(/\.json$/, '').replace(/^.*\//, ''));
+  writeFileSync(file, mergeReproduce(previous, sections, all));
   return failed ? 1 : 0;
 }
 
