@@ -26,6 +26,7 @@ export interface RunFlags {
   pipeline?: string;
   ringCapacity?: string;
   onFull?: string;
+  unmapCost?: string;
   codec?: string;
   kswapd?: boolean;
   slice?: string;
@@ -67,6 +68,7 @@ export const SIMPLE_FLAGS: FlagSpec[] = [
   { key: 'kswapd', flag: '--no-kswapd', path: 'kswapd.enabled', parse: 'bool' },
   { key: 'slice', flag: '--slice', path: 'kswapd.slice', parse: 'int' },
   { key: 'onFull', flag: '--on-full', path: 'kswapd.onFull', parse: 'string' },
+  { key: 'unmapCost', flag: '--unmap-cost', path: 'unmapCostNs', parse: 'int' },
   { key: 'hugeThreshold', flag: '--huge-threshold', path: 'store.hugeThreshold', parse: 'number' },
   { key: 'memLimit', flag: '--mem-limit', path: 'store.memLimit', parse: 'int' },
   { key: 'store', flag: '--store', path: 'store.mode', parse: 'string' },

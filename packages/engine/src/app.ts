@@ -50,7 +50,7 @@ export async function prepareApplication(task: AppTask): Promise<{ control: AppC
   const c = task.config;
   const mm = new Mm(task.shared);
   const store = createStore(mm, c);
-  const reclaimer = new Reclaimer(mm, store);
+  const reclaimer = new Reclaimer(mm, store, c.unmapCostNs);
   const content = createContentSource(c.content, c.pageSize, (c.seed * 7919 + task.appId) >>> 0);
   const workload = await loadWorkload(c);
   const api = new AppPages(mm, reclaimer, store, content, {

@@ -193,6 +193,21 @@ export const ConfigSchema = z
       .default({ enabled: true, slice: 64, onFull: 'inline' }),
     /** Pages one direct reclaim tries to free (SWAP_CLUSTER_MAX). */
     directReclaimBatch: z.number().int().min(1).max(1024).default(32),
+    /**
+     * A model knob, 0 (off) by default: nanoseconds of busy work the reclaiming thread
+     * (kswapd or a direct reclaimer) spends on each page it reclaims (stores, or hands to
+     * a compression worker) — the kernel's try_to_unmap in shrink_folio_list (rmap walk,
+     * PTE clears, TLB flush), which this engine's pages, owned by one application and
+     * never mapped twice, do not otherwise cost. Compression workers never pay it: it is
+     * the share of kswapd's work that offloading compression leaves behind. Results
+     * always report it (config.unmapCostNs, and the run and compare headers).
+     */
+    unmapCostNs: z
+      .number()
+      .int('unmapCostNs must be a whole number of nanoseconds')
+      .min(0, 'unmapCostNs must be ≥ 0')
+      .max(1_000_000, 'unmapCostNs must be ≤ 1000000 (1 ms per page)')
+      .default(0),
     /** Applications checksum every page they write and check it on every read. */
     verify: z.boolean().default(true),
     /** Overwrite a page's bytes once it is stored, so a fault that skipped the store shows. */

@@ -141,7 +141,7 @@ export class Engine {
   private reclaimPath(c: Config, shared: SharedMm, mm: Mm) {
     const store = createStore(mm, c);
     const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
-    const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait') : new Reclaimer(mm, store);
+    const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait', c.unmapCostNs) : new Reclaimer(mm, store, c.unmapCostNs);
     const compactor = c.store.compact ? new Compactor(mm) : undefined;
     return { pipeline, reclaimer, store, kswapd: new Kswapd(mm, reclaimer, c.kswapd.slice, compactor) };
   }

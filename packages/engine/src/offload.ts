@@ -33,8 +33,9 @@ export class OffloadReclaimer extends Reclaimer {
     /** When each page was pushed (sharedNow ms), for the ring_wait histogram. */
     private readonly stamps: Float64Array,
     private readonly waitWhenFull = false,
+    unmapCostNs = 0,
   ) {
-    super(mm, store);
+    super(mm, store, unmapCostNs);
   }
 
   protected override reclaimPage(page: number, kswapd: boolean): ReclaimOutcome {

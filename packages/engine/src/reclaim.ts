@@ -6,6 +6,7 @@
  * here; other pipelines (kcompressd, padata) override where kswapd's pages go.
  */
 import { PageState, REFERENCED, STATE_MASK } from '@zreclaim/shm';
+import { spinFor } from './config.js';
 import type { Mm } from './mm.js';
 import { StoreResult, type ZramStore } from './store.js';
 
@@ -36,6 +37,8 @@ export class Reclaimer {
   constructor(
     protected readonly mm: Mm,
     protected readonly store: ZramStore,
+    /** config.unmapCostNs: busy work per isolated page, standing in for try_to_unmap. */
+    private readonly unmapCostNs = 0,
   ) {}
 
   /**
@@ -83,7 +86,11 @@ export class Reclaimer {
           this.flush();
           throw e;
         }
-        if (r === ReclaimOutcome.FREED || r === ReclaimOutcome.QUEUED) reclaimed++;
+        if (r === ReclaimOutcome.FREED || r === ReclaimOutcome.QUEUED) {
+          reclaimed++;
+          // Charged once per page that leaves (a page put back is not charged twice).
+          if (this.unmapCostNs > 0) spinFor(this.unmapCostNs);
+        }
         else if (r === ReclaimOutcome.NO_SPACE) rejected = maxRejected;
         else if (r === ReclaimOutcome.RING_FULL) {
           this.ringFull = true;

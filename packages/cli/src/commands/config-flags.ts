@@ -40,6 +40,7 @@ export function addConfigFlags(cmd: Command, own: { pipeline: Option; codec: Opt
     .addOption(opt('--no-kswapd', 'no kswapd: every reclaim is direct, in the allocating application (allocstall)', rec))
     .addOption(opt('--slice <pages>', `pages kswapd reclaims before it yields the event loop${helpSuffix('kswapd.slice')}`, rec))
     .addOption(opt('--on-full <inline|wait>', `when every ring is full: kswapd compresses inline (kcompressd_fifo_full) or waits for room${helpSuffix('kswapd.onFull')}`, rec))
+    .addOption(opt('--unmap-cost <ns>', `model: busy work per reclaimed page in kswapd or a direct reclaimer (the kernel's try_to_unmap: rmap walk, PTE clears, TLB flush), never in compression workers; 0 = off${helpSuffix('unmapCostNs')}`, rec))
     .addOption(opt('--huge-threshold <fraction>', `a page compressing above this share of a page is stored as is (huge_pages)${helpSuffix('store.hugeThreshold')}`, rec))
     .addOption(opt('--mem-limit <pages>', `zram mem_limit in pool pages, 0 = none; a store past it fails and the page stays resident${helpSuffix('store.memLimit')}`, rec))
     .addOption(opt('--store <zram|zswap>', `zram: huge pages stored as is; zswap: huge pages rejected (reject_compress_poor), pool capped at --max-pool-percent, oldest entries written back to a file${helpSuffix('store.mode')}`, rec))

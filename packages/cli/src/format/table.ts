@@ -54,6 +54,7 @@ export function configSummary(c: Config, opts: { pipeline?: boolean } = {}): str
     ...(opts.pipeline === false ? [] : [`${c.pipeline}/${c.codec}`]),
     ...(opts.pipeline === false || c.pipe.workers > 0 ? [`ring capacity ${c.ringCapacity}`] : []),
     c.kswapd.enabled ? `kswapd slice ${c.kswapd.slice}` : 'no kswapd (all reclaim direct)',
+    `unmap cost ${c.unmapCostNs} ns/page${c.unmapCostNs ? ' (modelled)' : ''}`,
     c.store.mode === 'zswap'
       ? `zswap (max_pool_percent ${c.store.maxPoolPercent}, rejects above ${c.store.hugeThreshold} of a page${c.store.compact ? '' : ', no compaction'})`
       : `zram (hugeThreshold ${c.store.hugeThreshold}, ${c.store.memLimit ? `mem_limit ${c.store.memLimit} pages` : 'no mem_limit'}${c.store.compact ? '' : ', no compaction'})`,

@@ -1,0 +1,52 @@
+// The unmap-cost model knob (config.unmapCostNs): busy work per reclaimed page on the
+// reclaiming thread — kswapd or a direct reclaimer — and never on a compression worker.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, resolveConfig, type Engine } from './index.js';
+
+const engines: Engine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+});
+
+const COST = 20_000; // ns: far above a page's compression here (~3 µs), so it shows plainly
+// Histogram buckets are log-linear: a bucket's lower bound is within 1/32 of the values in it.
+const AT_LEAST = COST * (1 - 1 / 32);
+const small = { pages: 1024, content: { kind: 'mix', ratio: 2.3, same: 0, zero: 0 }, poison: false } as const;
+
+describe('unmapCostNs', () => {
+  it('is 0 by default and refuses what is not a whole number of ns up to 1 ms', () => {
+    expect(resolveConfig({}).unmapCostNs).toBe(0);
+    expect(() => resolveConfig({ unmapCostNs: -1 })).toThrow(/unmapCostNs must be ≥ 0/);
+    expect(() => resolveConfig({ unmapCostNs: 1.5 })).toThrow(/whole number of nanoseconds/);
+    expect(() => resolveConfig({ unmapCostNs: 2_000_000 })).toThrow(/≤ 1000000/);
+  });
+
+  it('costs inline kswapd that much per page reclaimed, outside the compression it times', async () => {
+    const engine = createEngine({ ...small, unmapCostNs: COST });
+    engines.push(engine);
+    const d = await engine.drain();
+    expect(d.pages).toBeGreaterThan(500);
+    expect(d.kswapdBusyMs).toBeGreaterThanOrEqual((d.pages * COST) / 1e6);
+    // The spin is not inside the codec's timing: compression stays far below the cost.
+    expect(d.latency.compress.p50).toBeLessThan(COST / 2);
+  });
+
+  it('stays with kswapd when a compression worker takes the compression', async () => {
+    const engine = createEngine({ ...small, pipeline: 'kcompressd', kswapd: { onFull: 'wait' }, unmapCostNs: COST });
+    engines.push(engine);
+    const d = await engine.drain();
+    expect(d.counters.kcompressd_enqueued).toBeGreaterThan(500);
+    expect(d.kswapdBusyMs).toBeGreaterThanOrEqual((d.counters.kcompressd_enqueued * COST) / 1e6);
+    expect(d.latency.compress.p50).toBeLessThan(COST / 2);
+  });
+
+  it('costs a direct reclaimer too: every allocation stall includes at least one page of it', async () => {
+    const engine = createEngine({ pages: 1024, ram: '50%', apps: 1, duration: 0.3, kswapd: { enabled: false }, unmapCostNs: COST });
+    engines.push(engine);
+    const r = await engine.run();
+    expect(r.counters.pgsteal_direct).toBeGreaterThan(0);
+    expect(r.latency.alloc_stall.count).toBeGreaterThan(0);
+    expect(r.latency.alloc_stall.min).toBeGreaterThanOrEqual(AT_LEAST);
+    expect(r.checks.counters_add_up).toBe(true);
+  });
+});
