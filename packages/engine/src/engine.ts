@@ -184,7 +184,10 @@ export class Engine {
       // polled for on a timer, not setImmediate (a busy main thread takes a core from them).
       await Promise.race([kswapd.nextSleep(), delay(1)]);
       if (performance.now() > deadline) {
-        err = new EngineError('drain did not reach the high watermark within 120 s');
+        err = new EngineError(
+          `drain did not reach the high watermark within 120 s: free ${mm.freePages()} pages (low ${mm.zone.wmarkLow}, high ${mm.zone.wmarkHigh}), ` +
+            `${reclaimer.pending()} still queued to compression workers, ${mm.vm.snapshot().pgsteal_anon} reclaimed`,
+        );
         break;
       }
       if (kswapd.error || failedNow) break;
