@@ -10,8 +10,6 @@ import type { Reclaimer } from './reclaim.js';
 
 /** Most pool pages one balance pass frees by compaction (bounds the time it takes). */
 const COMPACT_MAX_PAGES = 256;
-/** Empty reclaim passes in a row before kswapd gives up until its next wake (the kernel's MAX_RECLAIM_RETRIES). */
-const MAX_RECLAIM_RETRIES = 16;
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -76,7 +74,6 @@ export class Kswapd {
         this.busyMs += performance.now() - t0;
       }
       // balance_pgdat: reclaim until free memory is really back above high.
-      let failures = 0;
       while (!zone.stopped && mm.freePages() < zone.wmarkHigh) {
         // Pages queued to compression workers free memory once stored (about half a page
         // each at a typical ratio): when they will cover the gap, wait for them instead of
@@ -95,15 +92,10 @@ export class Kswapd {
         }
         await yieldLoop();
         if (n === 0) {
-          // Nothing reclaimable right now (all referenced or held): back off briefly and try
-          // again; give up until the next wake only after MAX_RECLAIM_RETRIES empty passes in
-          // a row, as the kernel counts kswapd_failures. Giving up at the first one left
-          // kswapd asleep with free memory between low and high, where nothing wakes it.
+          // Nothing reclaimable right now (all referenced or held): back off briefly.
           await new Promise<void>((r) => setTimeout(r, 1));
-          if (++failures >= MAX_RECLAIM_RETRIES) break;
-          continue;
+          break;
         }
-        failures = 0;
       }
     }
   }
