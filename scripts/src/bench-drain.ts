@@ -24,6 +24,7 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { setImmediate as turn } from 'node:timers/promises';
 import { createEngine, settleHeap } from '@zreclaim/engine';
 import { createContentSource } from '@zreclaim/workloads';
 
@@ -85,8 +86,6 @@ function bareLoop(compress: Compress, views: Buffer[], n: number): number {
   if (sink === 0) throw new Error('nothing compressed');
   return secs;
 }
-
-const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /** The floor (see DrainPair.floorPagesPerSec): seconds for the first n pages. */
 async function floorLoop(compress: Compress, views: Buffer[], n: number, pool: Uint8Array): Promise<number> {

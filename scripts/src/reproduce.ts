@@ -372,6 +372,7 @@ async function main(): Promise<number> {
     console.error(`unknown scenario${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (bench/scenarios has ${scenarios.map((s) => s.name).join(', ')})`);
     return 2;
   }
+  const all = scenarios.map((s) => s.name);
   if (names.length) scenarios = scenarios.filter((s) => names.includes(s.name));
   const sections = new Map<string, string>();
   let failed = false;
@@ -388,7 +389,6 @@ async function main(): Promise<number> {
   // A subset replaces its own sections and keeps the others' from the last full run.
   const file = join(RESULTS, 'REPRODUCE.md');
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const all = listScenarios().map((f) => f.replace(/\.json$/, '').replace(/^.*\//, ''));
   writeFileSync(file, mergeReproduce(previous, sections, all));
   return failed ? 1 : 0;
 }

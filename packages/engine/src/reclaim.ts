@@ -37,7 +37,7 @@ export class Reclaimer {
   constructor(
     protected readonly mm: Mm,
     protected readonly store: ZramStore,
-    /** config.unmapCostNs: busy work per isolated page, standing in for try_to_unmap. */
+    /** config.unmapCostNs: busy work per page reclaimed, standing in for try_to_unmap. */
     private readonly unmapCostNs = 0,
   ) {}
 

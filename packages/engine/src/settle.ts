@@ -9,6 +9,7 @@
  * GC and then two turns of the event loop. Measured here: the ~15 000 finalizers a bare
  * loop left cost the next drain ~0.26 µs a page when they ran in its kswapd's yields.
  */
+import { setImmediate as turn } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -35,8 +36,6 @@ function collector(): (() => void) | null {
 export function canCollect(): boolean {
   return collector() !== null;
 }
-
-const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /** Collect garbage, then let the finalizers it queued run. */
 export async function settleHeap(): Promise<void> {

@@ -37,7 +37,6 @@ export interface MeasureOptions {
   onStep?: (step: number, steps: number, scenario: string, round: number) => void;
 }
 
-
 /** The bare codec loop over the same pages the drain fills (page p at version 1). */
 class CodecLoop {
   private readonly bytes: Buffer;
