@@ -12,6 +12,7 @@ import {
   type SyncCodec,
   type ZstdBinding,
 } from './codec.js';
+import { PageViews } from './codecs/views.js';
 
 const PAGE_SIZES = [4096, 16384];
 const PER_KIND = 6;
@@ -232,6 +233,32 @@ describe('allocation per page', () => {
       const p = pages[i % pages.length];
       codec.compressOwned!(arena, p * ps, ps);
     }, 50_000);
+    expect(r.allocates, r.detail).toBe(true);
+  });
+});
+
+describe('page views', () => {
+  // Small pages so that 70 000 distinct ones fit in a few MiB; every call below asks for a
+  // page never asked for before.
+  const ps = 64;
+  const pages = 120_000;
+
+  it('prepared once at attach, a page meets its view without making one', async () => {
+    const buf = Buffer.from(new SharedArrayBuffer(ps * pages));
+    const views = new PageViews(ps);
+    views.prepare(buf, pages);
+    let k = 0;
+    const r = await allocatesPerCall(() => void views.get(buf, k++ * ps, ps), 50_000);
+    expect(r.allocates, r.detail).toBe(false);
+    expect(views.get(buf, 7 * ps, ps)).toBe(views.get(buf, 7 * ps, ps));
+    expect(views.get(buf, 7 * ps, ps)!.equals(buf.subarray(7 * ps, 8 * ps))).toBe(true);
+  });
+
+  it('unprepared, each page\'s first use makes its view (so the measurement can fail)', async () => {
+    const buf = Buffer.from(new SharedArrayBuffer(ps * pages));
+    const views = new PageViews(ps);
+    let k = 0;
+    const r = await allocatesPerCall(() => void views.get(buf, k++ * ps, ps), 50_000);
     expect(r.allocates, r.detail).toBe(true);
   });
 });

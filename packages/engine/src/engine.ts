@@ -30,6 +30,7 @@ import { Reclaimer } from './reclaim.js';
 import { RESULT_SCHEMA, type PipelineReport, type RunResult } from './result.js';
 import type { LatencyName, VmstatName } from './vmstat.js';
 import { createStore, onDisk, slotBytes } from './store.js';
+import { holdWarm, releaseWarm } from './warm.js';
 import { gcReport, startGc, type GcPools, type GcStats } from './gc.js';
 
 export interface Progress {
@@ -143,7 +144,9 @@ export class Engine {
     const pipeline = c.pipe.workers > 0 ? startPipeline(c, shared, mm, this.compressorPools) : undefined;
     const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait', c.unmapCostNs) : new Reclaimer(mm, store, c.unmapCostNs);
     const compactor = c.store.compact ? new Compactor(mm) : undefined;
-    return { pipeline, reclaimer, store, kswapd: new Kswapd(mm, reclaimer, c.kswapd.slice, compactor) };
+    const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice, compactor);
+    holdWarm(pipeline ? 'kswapd-offload' : 'kswapd-inline', { mm, store, reclaimer, kswapd });
+    return { pipeline, reclaimer, store, kswapd };
   }
 
   private async drainOnce(base: Config): Promise<DrainResult> {
@@ -169,17 +172,18 @@ export class Engine {
     mm.zone.addResident(pages);
     const { pipeline, reclaimer, kswapd, store } = this.reclaimPath(c, shared, mm);
     let failedNow: unknown;
+    // Before the first await: a close() while the workers start stops the drain too.
+    this.stopCurrent = () => (failedNow ??= new EngineError('drain stopped: the engine was closed'));
     if (pipeline) {
       pipeline.failed.catch((e: unknown) => (failedNow = e));
       await pipeline.ready();
     }
-    this.stopCurrent = () => (failedNow ??= new EngineError('drain stopped: the engine was closed'));
     const t0 = performance.now();
     kswapd.start();
     mm.zone.wakeKswapd();
     const deadline = t0 + 120_000;
     let err: unknown;
-    while (mm.freePages() < mm.zone.wmarkHigh || reclaimer.pending() > 0) {
+    while (failedNow === undefined && (mm.freePages() < mm.zone.wmarkHigh || reclaimer.pending() > 0)) {
       // kswapd going to sleep ends an inline drain at once; pages still with the workers are
       // polled for on a timer, not setImmediate (a busy main thread takes a core from them).
       await Promise.race([kswapd.nextSleep(), delay(1)]);
@@ -221,6 +225,7 @@ export class Engine {
     // could leave a pool lock held.
     this.stopCurrent?.();
     await this.current?.catch(() => undefined);
+    releaseWarm();
     const pool = this.pool;
     this.pool = undefined;
     if (pool) await pool.destroy();

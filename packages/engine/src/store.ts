@@ -88,6 +88,7 @@ export class ZramStore {
     opts: { hugeThreshold: number; poison: boolean; compressSpinNs?: number },
   ) {
     this.spinNs = opts.compressSpinNs ?? 0;
+    codec.prepare?.(mm.arenaBuf, mm.pages);
     const ps = mm.pageSize;
     this.scratch = Buffer.allocUnsafeSlow(ps + 64);
     this.scratchBytes = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
@@ -407,11 +408,15 @@ export const SYNC_FALLBACK_CODEC = 'lz4';
 export function createStore(mm: Mm, c: Config): ZramStore {
   const names = Object.keys(CODEC_IDS) as (keyof typeof CODEC_IDS)[];
   const byId: Codec[] = [];
-  const decoder = (id: number): Codec => {
+  // A decoder is made on the first object of its codec this thread meets, views and all.
+  const addDecoder = (id: number): Codec => {
     const name = names.find((n) => CODEC_IDS[n] === id);
     if (name === undefined) throw new Error(`slot tagged with unknown codec id ${id}`);
-    return (byId[id] ??= createCodec(name, c.pageSize));
+    const d = (byId[id] = createCodec(name, c.pageSize));
+    d.prepare?.(mm.arenaBuf, mm.pages);
+    return d;
   };
+  const decoder = (id: number): Codec => byId[id] ?? addDecoder(id);
   let codec = createCodec(c.codec, c.pageSize);
   if (!codec.sync) codec = createCodec(SYNC_FALLBACK_CODEC, c.pageSize);
   byId[codec.id] = codec;

@@ -36,6 +36,7 @@ export function createLz4NativeCodec(pageSize: number): SyncCodec {
     name: 'lz4-native',
     id: 1,
     sync: true,
+    prepare: (buf, pages) => views.prepare(buf, pages),
     compress(src, srcOff, len, dst) {
       let inp = views.get(src, srcOff, len);
       if (inp === undefined) {

@@ -35,6 +35,7 @@ export function createLz4Codec(pageSize: number): SyncCodec {
     name: 'lz4',
     id: 0,
     sync: true,
+    prepare: (buf, pages) => views.prepare(buf, pages),
     compressOwned(src, srcOff, len) {
       return lz4.compressSync(pageView(src, srcOff, len));
     },

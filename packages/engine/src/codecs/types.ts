@@ -21,6 +21,11 @@ interface CodecBase {
   readonly name: CodecName;
   readonly id: CodecId;
   /**
+   * Make this codec's per-page views of `buf` (the arena: pages in, pages out) now, once,
+   * rather than on each page's first use. Optional: a codec that needs no views has none.
+   */
+  prepare?(buf: Buffer, pages: number): void;
+  /**
    * Decompress `srcLen` bytes of `src` from `srcOff` into `dst` at `dstOff`; exactly
    * `outLen` bytes must come out (a codec that can tell otherwise throws). Synchronous.
    */

@@ -27,6 +27,17 @@ export class PageViews {
     return (this.of(buf)[i] ??= buf.subarray(off, off + len));
   }
 
+  /**
+   * Make the views of `buf`'s first `pages` pages now (up to the cap) instead of on first
+   * use: a thread attaching to an arena does it once, so no reclaim or fault pays for it.
+   */
+  prepare(buf: Buffer, pages: number): void {
+    const v = this.of(buf);
+    const ps = this.pageSize;
+    const n = Math.min(pages, MAX_VIEWS, Math.floor(buf.length / ps));
+    for (let i = 0; i < n; i++) v[i] ??= buf.subarray(i * ps, (i + 1) * ps);
+  }
+
   /** Whether `get` would decline only because of the cap (a whole, aligned page past MAX_VIEWS). */
   pastCap(off: number, len: number): boolean {
     return len === this.pageSize && off % len === 0 && off / len >= MAX_VIEWS;

@@ -63,6 +63,7 @@ export function createZstdCodec(pageSize: number, level: number = ZSTD_DEFAULT_L
     name: 'zstd',
     id: 2,
     sync: false,
+    prepare: (buf, pages) => views.prepare(buf, pages),
     compressAsync(src, srcOff, len) {
       // Requests in flight share no scratch memory: past the view cap, a fresh view.
       const inp = views.get(src, srcOff, len) ?? src.subarray(srcOff, srcOff + len);
