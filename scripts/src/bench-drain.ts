@@ -12,7 +12,8 @@
  *     codec's call);
  *   - the floor for the drain's codec: its bare loop plus the two things any engine that
  *     stores into shared memory from an event-loop thread does — copy the output into a
- *     SharedArrayBuffer, yield every slice (where lz4-napi's Buffers are finalized).
+ *     SharedArrayBuffer, yield as often as kswapd does (every KSWAPD_RESCHED_MS; lz4-napi's
+ *     Buffers are finalized in those turns).
  * Every phase starts on a settled heap (settleHeap: GC, then the queued Node-API
  * finalizers), so none pays for another's garbage. Runs alternate and each ratio is taken
  * pair by pair. `benchDrain({ codec: 'lz4-native' })` drains with that codec instead.
@@ -25,7 +26,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { setImmediate as turn } from 'node:timers/promises';
-import { createEngine, settleHeap } from '@zreclaim/engine';
+import { createEngine, KSWAPD_RESCHED_MS, settleHeap } from '@zreclaim/engine';
 import { createContentSource } from '@zreclaim/workloads';
 
 const require = createRequire(import.meta.url);
@@ -43,8 +44,8 @@ export interface DrainPair {
   /**
    * The floor for the engine's codec: the bare loop plus what any engine that stores into
    * shared memory from a thread with an event loop must do — copy each output into a
-   * SharedArrayBuffer (16-byte-aligned, as pool objects are) and yield every kswapd slice
-   * (64 pages), which is where lz4-napi's Buffers are finalized.
+   * SharedArrayBuffer (16-byte-aligned, as pool objects are) and yield the event loop as
+   * often as kswapd does (KSWAPD_RESCHED_MS), which is where lz4-napi's Buffers are finalized.
    */
   floorPagesPerSec: number;
   reclaimed: number;
@@ -54,8 +55,6 @@ export interface DrainPair {
 export type DrainCodec = 'lz4' | 'lz4-native';
 
 const PAGE_SIZE = 4096;
-/** kswapd's default slice: it yields the event loop after this many pages. */
-const SLICE = 64;
 /** Cold pages of `mix` content (lz4 ratio 2.3, no same-filled share), as the drain fills them. */
 const CONTENT = { kind: 'mix', ratio: 2.3, same: 0, zero: 0 } as const;
 const SEED = 11;
@@ -91,12 +90,16 @@ function bareLoop(compress: Compress, views: Buffer[], n: number): number {
 async function floorLoop(compress: Compress, views: Buffer[], n: number, pool: Uint8Array): Promise<number> {
   const t0 = performance.now();
   let off = 0;
+  let turnAt = t0;
   for (let p = 0; p < n; p++) {
     const out = compress(views[p]);
     if (off + out.length > pool.length) off = 0;
     pool.set(out, off);
     off += (out.length + 15) & ~15;
-    if (p % SLICE === SLICE - 1) await turn();
+    if ((p & 15) === 15 && performance.now() - turnAt >= KSWAPD_RESCHED_MS) {
+      await turn();
+      turnAt = performance.now();
+    }
   }
   return (performance.now() - t0) / 1000;
 }

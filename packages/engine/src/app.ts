@@ -11,7 +11,6 @@ import { Mm, type SharedMm } from './mm.js';
 import { AppPages, type AppStats } from './page-api.js';
 import { Reclaimer } from './reclaim.js';
 import { createStore } from './store.js';
-import { holdWarm } from './warm.js';
 
 export interface AppTask {
   appId: number;
@@ -63,7 +62,6 @@ export async function prepareApplication(task: AppTask): Promise<{ control: AppC
     durationMs: c.duration * 1000,
     seed: (c.seed * 1_000_003 + task.appId) >>> 0,
   });
-  holdWarm('app', { mm, store, reclaimer, api });
   const params = c.workload.kind === 'module' ? c.workload.params : {};
   return {
     control: { stats: () => ({ ...api.stats, mismatchPages: [...api.stats.mismatchPages] }) },

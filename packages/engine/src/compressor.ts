@@ -18,7 +18,6 @@ import { Mm, type SharedMm } from './mm.js';
 import { sharedNow } from './offload.js';
 import { Reclaimer } from './reclaim.js';
 import { createStore, slotBytes, StoreResult } from './store.js';
-import { holdWarm } from './warm.js';
 
 export interface CompressorTask {
   workerId: number;
@@ -77,7 +76,6 @@ export class Compressor {
     this.codec.prepare?.(this.mm.arenaBuf, this.mm.pages);
     this.store = createStore(this.mm, c);
     this.reclaimer = new Reclaimer(this.mm, this.store);
-    holdWarm('compressor', this);
     this.batch = new Int32Array(c.pipe.batch);
     this.spins = c.pipe.workers + 1 > availableParallelism() ? 0 : RING_DEFAULT_SPINS;
     this.stats = { workerId: task.workerId, pages: 0, batches: 0, rejected: 0, idleWaits: 0 };

@@ -21,7 +21,6 @@ import { Mm, type SharedMm } from './mm.js';
 import type { GcReport } from './result.js';
 import { releaseObjects } from './store.js';
 import { STOP_GRACE_MS } from './supervisor.js';
-import { holdWarm } from './warm.js';
 
 /** Most handles one bulk free takes. */
 export const GC_BATCH = 256;
@@ -86,7 +85,6 @@ export class GcWorker {
   constructor(private readonly task: GcTask) {
     this.mm = new Mm(task.shared);
     if (!this.mm.gc) throw new Error('GC worker started for a run without gc: async (no queue)');
-    holdWarm('gc', this);
   }
 
   control(): GcControl {

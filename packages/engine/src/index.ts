@@ -13,7 +13,7 @@ export { createCodec, type Codec } from './codec.js';
 export { Mm, createSharedMm, type SharedMm } from './mm.js';
 export { ZramStore, StoreResult, createStore } from './store.js';
 export { Reclaimer } from './reclaim.js';
-export { Kswapd } from './kswapd.js';
+export { Kswapd, KSWAPD_RESCHED_MS } from './kswapd.js';
 export { AppPages, type AppStats } from './page-api.js';
 export { environment, type Environment } from './env.js';
 export { settleHeap, canCollect } from './settle.js';

@@ -2,7 +2,7 @@
  * kswapd on the main thread. It sleeps (Atomics.waitAsync on the zone's wait word, so the
  * event loop keeps running) until an allocator finds free memory under the low watermark,
  * then reclaims in slices of `slice` pages until free memory is back above high, yielding
- * the event loop every RESCHED_MS so progress output and control calls keep flowing.
+ * the event loop every KSWAPD_RESCHED_MS so progress output and control calls keep flowing.
  */
 import type { Compactor } from './compact.js';
 import type { Mm } from './mm.js';
@@ -18,7 +18,7 @@ const COMPACT_MAX_PAGES = 256;
  * lz4-napi's Buffers in small bites); progress output and control calls still get the loop
  * every couple of milliseconds.
  */
-const RESCHED_MS = 2;
+export const KSWAPD_RESCHED_MS = 2;
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -103,7 +103,7 @@ export class Kswapd {
           turnAt = performance.now();
           continue;
         }
-        if (n === 0 || performance.now() - turnAt >= RESCHED_MS) {
+        if (n === 0 || performance.now() - turnAt >= KSWAPD_RESCHED_MS) {
           await yieldLoop();
           turnAt = performance.now();
         }

@@ -11,11 +11,14 @@
  * taken out): 5.3–5.6 µs a page of engine work when each drain built its attachment from
  * nothing, 1.7–2.1 µs when the previous one was still alive while the next was built.
  *
- * So a thread holds on to its latest attachment per role until the next one replaces it:
- * the new objects then find the same maps, and the code stays optimized. The cost: the
- * previous run's shared memory stays allocated until the next run's attachment is built
- * (so at most two runs' worth while one starts), and is freed after the engine closes
- * (releaseWarm on the main thread; worker threads end with their pools).
+ * So the main thread holds on to its latest kswapd attachment per role (inline, offload)
+ * until the next one replaces it: the new objects then find the same maps, and the code
+ * stays optimized. The cost: the previous run's shared memory stays allocated until the
+ * next run's attachment is built (two runs' worth while one starts), and until the engine
+ * closes (releaseWarm). Worker threads do not hold theirs: a warm pool's threads would each
+ * keep their last run's shared memory while their engine sits idle (bench:pipelines keeps a
+ * dozen engines open and grew to 11 GiB that way), and their runs are long enough that
+ * optimizing again is a small share of them.
  */
 const held = new Map<string, unknown>();
 
