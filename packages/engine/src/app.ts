@@ -7,10 +7,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createContentSource, usemem, type Workload } from '@zreclaim/workloads';
 import type { Config } from './config.js';
-import { Mm, type SharedMm } from './mm.js';
+import { createSharedMm, Mm, type SharedMm } from './mm.js';
 import { AppPages, type AppStats } from './page-api.js';
 import { Reclaimer } from './reclaim.js';
 import { createStore } from './store.js';
+import { keepWarm, shapeKey, templateConfig } from './warm.js';
 
 export interface AppTask {
   appId: number;
@@ -51,6 +52,12 @@ export async function prepareApplication(task: AppTask): Promise<{ control: AppC
   const mm = new Mm(task.shared);
   const store = createStore(mm, c);
   const reclaimer = new Reclaimer(mm, store, c.unmapCostNs);
+  keepWarm(shapeKey('app', c), () => {
+    const t = templateConfig(c);
+    const tm = new Mm(createSharedMm(t));
+    const ts = createStore(tm, t);
+    return { mm: tm, store: ts, reclaimer: new Reclaimer(tm, ts, t.unmapCostNs) };
+  });
   const content = createContentSource(c.content, c.pageSize, (c.seed * 7919 + task.appId) >>> 0);
   const workload = await loadWorkload(c);
   const api = new AppPages(mm, reclaimer, store, content, {

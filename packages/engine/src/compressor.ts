@@ -14,10 +14,11 @@ import { availableParallelism } from 'node:os';
 import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS, STATE_MASK } from '@zreclaim/shm';
 import { createCodec, type Codec } from './codec.js';
 import { spinFor, type Config } from './config.js';
-import { Mm, type SharedMm } from './mm.js';
+import { createSharedMm, Mm, type SharedMm } from './mm.js';
 import { sharedNow } from './offload.js';
 import { Reclaimer } from './reclaim.js';
 import { createStore, slotBytes, StoreResult } from './store.js';
+import { keepWarm, shapeKey, templateConfig } from './warm.js';
 
 export interface CompressorTask {
   workerId: number;
@@ -48,6 +49,15 @@ export interface CompressorControl {
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
+/** A compressor of `c`'s shape over a template run (see warm.ts): built once per thread, never run. */
+function compressorTemplate(c: Config): Compressor {
+  const t = templateConfig(c);
+  return new Compressor(
+    { workerId: -1, config: t, shared: createSharedMm(t), ring: new Ring(t.ringCapacity).sab, inflight: new Inflight(t.pipe.batch).sab, stamps: new SharedArrayBuffer(t.pages * 8) },
+    false,
+  );
+}
+
 export class Compressor {
   readonly stats: CompressorStats;
   private readonly mm: Mm;
@@ -66,7 +76,7 @@ export class Compressor {
    */
   private readonly spins: number;
 
-  constructor(task: CompressorTask) {
+  constructor(task: CompressorTask, warm = true) {
     const c = (this.c = task.config);
     this.mm = new Mm(task.shared);
     this.ring = new Ring(c.ringCapacity, task.ring);
@@ -76,6 +86,7 @@ export class Compressor {
     this.codec.prepare?.(this.mm.arenaBuf, this.mm.pages);
     this.store = createStore(this.mm, c);
     this.reclaimer = new Reclaimer(this.mm, this.store);
+    if (warm) keepWarm(shapeKey('compressor', c), () => compressorTemplate(c));
     this.batch = new Int32Array(c.pipe.batch);
     this.spins = c.pipe.workers + 1 > availableParallelism() ? 0 : RING_DEFAULT_SPINS;
     this.stats = { workerId: task.workerId, pages: 0, batches: 0, rejected: 0, idleWaits: 0 };

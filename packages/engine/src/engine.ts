@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { type HistogramSummary, PageState, type Ring, STATE_MASK } from '@zreclaim/shm';
+import { type HistogramSummary, Inflight, PageState, Ring, STATE_MASK } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
 import type { CompressorStats } from './compressor.js';
@@ -30,7 +30,7 @@ import { Reclaimer } from './reclaim.js';
 import { RESULT_SCHEMA, type PipelineReport, type RunResult } from './result.js';
 import type { LatencyName, VmstatName } from './vmstat.js';
 import { createStore, onDisk, slotBytes } from './store.js';
-import { holdWarm, releaseWarm } from './warm.js';
+import { keepWarm, shapeKey, templateConfig } from './warm.js';
 import { gcReport, startGc, type GcPools, type GcStats } from './gc.js';
 
 export interface Progress {
@@ -86,6 +86,18 @@ interface Sample {
 /** A new engine; ZRECLAIM_INJECT_COMPRESS_NS, when set, injects a compression slowdown (config inject.compressSpinNs). */
 export function createEngine(input: ConfigInput = {}): Engine {
   return new Engine(withEnvInjection(input));
+}
+
+/** kswapd's attachment of `c`'s shape over a template run (see warm.ts): built once, never run. */
+function kswapdTemplate(c: Config, offload: boolean): unknown {
+  const t = templateConfig(c);
+  const mm = new Mm(createSharedMm(t));
+  const store = createStore(mm, t);
+  const reclaimer = offload
+    ? new OffloadReclaimer(mm, store, [new Ring(t.ringCapacity)], [new Inflight(t.pipe.batch)], new Float64Array(t.pages), t.kswapd.onFull === 'wait', t.unmapCostNs)
+    : new Reclaimer(mm, store, t.unmapCostNs);
+  const compactor = t.store.compact ? new Compactor(mm) : undefined;
+  return { mm, store, reclaimer, kswapd: new Kswapd(mm, reclaimer, t.kswapd.slice, compactor) };
 }
 
 export class Engine {
@@ -145,7 +157,7 @@ export class Engine {
     const reclaimer = pipeline ? new OffloadReclaimer(mm, store, pipeline.rings, pipeline.inflight, pipeline.stamps, c.kswapd.onFull === 'wait', c.unmapCostNs) : new Reclaimer(mm, store, c.unmapCostNs);
     const compactor = c.store.compact ? new Compactor(mm) : undefined;
     const kswapd = new Kswapd(mm, reclaimer, c.kswapd.slice, compactor);
-    holdWarm(pipeline ? 'kswapd-offload' : 'kswapd-inline', { mm, store, reclaimer, kswapd });
+    keepWarm(shapeKey(pipeline ? 'kswapd-offload' : 'kswapd-inline', c), () => kswapdTemplate(c, pipeline !== undefined));
     return { pipeline, reclaimer, store, kswapd };
   }
 
@@ -225,7 +237,6 @@ export class Engine {
     // could leave a pool lock held.
     this.stopCurrent?.();
     await this.current?.catch(() => undefined);
-    releaseWarm();
     const pool = this.pool;
     this.pool = undefined;
     if (pool) await pool.destroy();

@@ -26,42 +26,56 @@ interface NodeLz4 {
 
 const require = createRequire(import.meta.url);
 
-export function createLz4NativeCodec(pageSize: number): SyncCodec {
-  const lz4 = require('lz4') as NodeLz4;
-  const views = new PageViews(pageSize);
+/** A class for the same reason as the lz4 codec's (see lz4.ts). */
+class Lz4NativeCodec implements SyncCodec {
+  readonly name = 'lz4-native' as const;
+  readonly id = 1 as const;
+  readonly sync = true as const;
+  private readonly lz4 = require('lz4') as NodeLz4;
+  private readonly views: PageViews;
   // For pages past the view cap: copied in (compress) or decoded here and copied out.
-  const input = Buffer.allocUnsafeSlow(pageSize);
-  const output = Buffer.allocUnsafeSlow(pageSize);
-  return {
-    name: 'lz4-native',
-    id: 1,
-    sync: true,
-    prepare: (buf, pages) => views.prepare(buf, pages),
-    compress(src, srcOff, len, dst) {
-      let inp = views.get(src, srcOff, len);
-      if (inp === undefined) {
-        if (views.pastCap(srcOff, len)) {
-          src.copy(input, 0, srcOff, srcOff + len);
-          inp = input;
-        } else {
-          inp = src.subarray(srcOff, srcOff + len);
-        }
+  private readonly input: Buffer;
+  private readonly output: Buffer;
+
+  constructor(pageSize: number) {
+    this.views = new PageViews(pageSize);
+    this.input = Buffer.allocUnsafeSlow(pageSize);
+    this.output = Buffer.allocUnsafeSlow(pageSize);
+  }
+
+  prepare(buf: Buffer, pages: number): void {
+    this.views.prepare(buf, pages);
+  }
+
+  compress(src: Buffer, srcOff: number, len: number, dst: Buffer): number {
+    let inp = this.views.get(src, srcOff, len);
+    if (inp === undefined) {
+      if (this.views.pastCap(srcOff, len)) {
+        src.copy(this.input, 0, srcOff, srcOff + len);
+        inp = this.input;
+      } else {
+        inp = src.subarray(srcOff, srcOff + len);
       }
-      // Room for less than the page: output that does not shrink it is of no use (the
-      // store keeps such a page as it is), and liblz4 gives up early on it.
-      const room = Math.min(dst.length, len - 1);
-      if (room <= 0) return -1;
-      const n = lz4.encodeBlock(inp, dst, 0, room);
-      return n > 0 ? n : -1;
-    },
-    decompress(src, srcOff, srcLen, dst, dstOff, outLen) {
-      let out = views.get(dst, dstOff, outLen);
-      const through = out === undefined && views.pastCap(dstOff, outLen);
-      if (out === undefined) out = through ? output : dst.subarray(dstOff, dstOff + outLen);
-      const n = lz4.decodeBlock(src, out, srcOff, srcOff + srcLen);
-      if (n < 0) throw new Error(`lz4-native: malformed block at input offset ${-n}`);
-      if (n !== outLen) throw new Error(`lz4-native: decompressed ${n} bytes, expected ${outLen}`);
-      if (through) output.copy(dst, dstOff, 0, outLen);
-    },
-  };
+    }
+    // Room for less than the page: output that does not shrink it is of no use (the
+    // store keeps such a page as it is), and liblz4 gives up early on it.
+    const room = Math.min(dst.length, len - 1);
+    if (room <= 0) return -1;
+    const n = this.lz4.encodeBlock(inp, dst, 0, room);
+    return n > 0 ? n : -1;
+  }
+
+  decompress(src: Buffer, srcOff: number, srcLen: number, dst: Buffer, dstOff: number, outLen: number): void {
+    let out = this.views.get(dst, dstOff, outLen);
+    const through = out === undefined && this.views.pastCap(dstOff, outLen);
+    if (out === undefined) out = through ? this.output : dst.subarray(dstOff, dstOff + outLen);
+    const n = this.lz4.decodeBlock(src, out, srcOff, srcOff + srcLen);
+    if (n < 0) throw new Error(`lz4-native: malformed block at input offset ${-n}`);
+    if (n !== outLen) throw new Error(`lz4-native: decompressed ${n} bytes, expected ${outLen}`);
+    if (through) this.output.copy(dst, dstOff, 0, outLen);
+  }
+}
+
+export function createLz4NativeCodec(pageSize: number): SyncCodec {
+  return new Lz4NativeCodec(pageSize);
 }

@@ -16,39 +16,68 @@ interface Lz4Napi {
 
 const require = createRequire(import.meta.url);
 
-export function createLz4Codec(pageSize: number): SyncCodec {
-  const lz4 = require('lz4-napi') as Lz4Napi;
+/** One compressSync and one uncompressSync output, kept for the thread's life (see the constructor). */
+let SAMPLES: Buffer[] | undefined;
+
+/**
+ * A class, not an object of closures: its methods are one set of functions for every
+ * instance, so code optimized around a call to them stays valid when a run's codec is
+ * replaced by the next run's (see warm.ts).
+ */
+class Lz4Codec implements SyncCodec {
+  readonly name = 'lz4' as const;
+  readonly id = 0 as const;
+  readonly sync = true as const;
+  private readonly lz4 = require('lz4-napi') as Lz4Napi;
   // compressSync takes a whole Buffer: the page's view, so the input side neither copies
   // nor allocates per page; a page past the view cap is copied into `input` instead.
-  const views = new PageViews(pageSize);
-  const input = Buffer.allocUnsafeSlow(pageSize);
-  const pageView = (src: Buffer, off: number, len: number): Buffer => {
-    const v = views.get(src, off, len);
+  private readonly views: PageViews;
+  private readonly input: Buffer;
+
+  constructor(pageSize: number) {
+    this.views = new PageViews(pageSize);
+    this.input = Buffer.allocUnsafeSlow(pageSize);
+    // The Buffers lz4-napi returns get their map when their prototype is set; V8 keeps that
+    // map only while one of them lives. Every output dies with its run, so keep one of each
+    // kind for the thread's life, or the store's optimized copy code is thrown away after
+    // every run (see warm.ts).
+    SAMPLES ??= [this.lz4.compressSync(Buffer.alloc(64))];
+    SAMPLES.push(this.lz4.uncompressSync(SAMPLES[0]));
+    SAMPLES.length = 2;
+  }
+
+  prepare(buf: Buffer, pages: number): void {
+    this.views.prepare(buf, pages);
+  }
+
+  private pageView(src: Buffer, off: number, len: number): Buffer {
+    const v = this.views.get(src, off, len);
     if (v !== undefined) return v;
-    if (views.pastCap(off, len)) {
-      src.copy(input, 0, off, off + len);
-      return input;
+    if (this.views.pastCap(off, len)) {
+      src.copy(this.input, 0, off, off + len);
+      return this.input;
     }
     return src.subarray(off, off + len);
-  };
-  return {
-    name: 'lz4',
-    id: 0,
-    sync: true,
-    prepare: (buf, pages) => views.prepare(buf, pages),
-    compressOwned(src, srcOff, len) {
-      return lz4.compressSync(pageView(src, srcOff, len));
-    },
-    compress(src, srcOff, len, dst) {
-      const out = lz4.compressSync(pageView(src, srcOff, len));
-      if (out.length > dst.length) return -1;
-      out.copy(dst, 0);
-      return out.length;
-    },
-    decompress(src, srcOff, srcLen, dst, dstOff, outLen) {
-      const out = lz4.uncompressSync(src.subarray(srcOff, srcOff + srcLen));
-      if (out.length !== outLen) throw new Error(`lz4: decompressed ${out.length} bytes, expected ${outLen}`);
-      out.copy(dst, dstOff);
-    },
-  };
+  }
+
+  compressOwned(src: Buffer, srcOff: number, len: number): Uint8Array {
+    return this.lz4.compressSync(this.pageView(src, srcOff, len));
+  }
+
+  compress(src: Buffer, srcOff: number, len: number, dst: Buffer): number {
+    const out = this.lz4.compressSync(this.pageView(src, srcOff, len));
+    if (out.length > dst.length) return -1;
+    out.copy(dst, 0);
+    return out.length;
+  }
+
+  decompress(src: Buffer, srcOff: number, srcLen: number, dst: Buffer, dstOff: number, outLen: number): void {
+    const out = this.lz4.uncompressSync(src.subarray(srcOff, srcOff + srcLen));
+    if (out.length !== outLen) throw new Error(`lz4: decompressed ${out.length} bytes, expected ${outLen}`);
+    out.copy(dst, dstOff);
+  }
+}
+
+export function createLz4Codec(pageSize: number): SyncCodec {
+  return new Lz4Codec(pageSize);
 }

@@ -49,40 +49,58 @@ export function defaultThreadpoolSize(env: NodeJS.ProcessEnv = process.env): num
   return n < 0 ? LIBUV_MAX_THREADPOOL_SIZE : Math.min(n, LIBUV_MAX_THREADPOOL_SIZE);
 }
 
+/** A class for the same reason as the lz4 codec's (see lz4.ts). */
+class ZstdCodec implements AsyncCodec {
+  readonly name = 'zstd' as const;
+  readonly id = 2 as const;
+  readonly sync = false as const;
+  private readonly views: PageViews;
+  private readonly output: Uint8Array;
+
+  constructor(
+    pageSize: number,
+    private readonly level: number,
+    private readonly zstd: ZstdBinding,
+  ) {
+    this.views = new PageViews(pageSize);
+    this.output = new Uint8Array(pageSize);
+  }
+
+  prepare(buf: Buffer, pages: number): void {
+    this.views.prepare(buf, pages);
+  }
+
+  compressAsync(src: Buffer, srcOff: number, len: number): Promise<Uint8Array> {
+    // Requests in flight share no scratch memory: past the view cap, a fresh view.
+    const inp = this.views.get(src, srcOff, len) ?? src.subarray(srcOff, srcOff + len);
+    return this.zstd.compress(inp, this.level).then(undefined, fail);
+  }
+
+  compress(): never {
+    throw new Error('zstd compresses asynchronously: use compressAsync (check codec.sync)');
+  }
+
+  decompress(src: Buffer, srcOff: number, srcLen: number, dst: Buffer, dstOff: number, outLen: number): void {
+    const inp = new Uint8Array(src.buffer, src.byteOffset + srcOff, srcLen);
+    let out: Uint8Array | undefined = this.views.get(dst, dstOff, outLen);
+    const through = out === undefined && this.views.pastCap(dstOff, outLen);
+    if (out === undefined) out = through ? this.output : new Uint8Array(dst.buffer, dst.byteOffset + dstOff, outLen);
+    try {
+      fzstdDecompress(inp, out);
+    } catch (e) {
+      fail(e);
+    }
+    if (through) dst.set(this.output.subarray(0, outLen), dstOff);
+  }
+}
+
+/** napi-rs errors carry no JS stack; give them one, and the codec's name. */
+function fail(e: unknown): never {
+  throw new Error(`zstd: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
 /** `binding` replaces @mongodb-js/zstd's (tests use it to watch the requests in flight). */
 export function createZstdCodec(pageSize: number, level: number = ZSTD_DEFAULT_LEVEL, binding?: ZstdBinding): AsyncCodec {
   if (!Number.isInteger(level)) throw new Error(`zstd: level must be an integer, got ${level}`);
-  const zstd = binding ?? (require('@mongodb-js/zstd/bindings') as ZstdBinding);
-  const views = new PageViews(pageSize);
-  const output = new Uint8Array(pageSize);
-  // napi-rs errors carry no JS stack; give them one, and the codec's name.
-  const fail = (e: unknown): never => {
-    throw new Error(`zstd: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  };
-  return {
-    name: 'zstd',
-    id: 2,
-    sync: false,
-    prepare: (buf, pages) => views.prepare(buf, pages),
-    compressAsync(src, srcOff, len) {
-      // Requests in flight share no scratch memory: past the view cap, a fresh view.
-      const inp = views.get(src, srcOff, len) ?? src.subarray(srcOff, srcOff + len);
-      return zstd.compress(inp, level).then(undefined, fail);
-    },
-    compress() {
-      throw new Error('zstd compresses asynchronously: use compressAsync (check codec.sync)');
-    },
-    decompress(src, srcOff, srcLen, dst, dstOff, outLen) {
-      const inp = new Uint8Array(src.buffer, src.byteOffset + srcOff, srcLen);
-      let out: Uint8Array | undefined = views.get(dst, dstOff, outLen);
-      const through = out === undefined && views.pastCap(dstOff, outLen);
-      if (out === undefined) out = through ? output : new Uint8Array(dst.buffer, dst.byteOffset + dstOff, outLen);
-      try {
-        fzstdDecompress(inp, out);
-      } catch (e) {
-        fail(e);
-      }
-      if (through) dst.set(output.subarray(0, outLen), dstOff);
-    },
-  };
+  return new ZstdCodec(pageSize, level, binding ?? (require('@mongodb-js/zstd/bindings') as ZstdBinding));
 }
