@@ -22,7 +22,7 @@
  * frees it later (releaseObjects), unless the queue's byte cap is reached.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { PageState, STATE_MASK } from '@zreclaim/shm';
+import { HistogramDeltas, PageState, STATE_MASK } from '@zreclaim/shm';
 import { CODEC_IDS, createCodec, type Codec } from './codec.js';
 import { spinFor, type Config } from './config.js';
 import type { Mm } from './mm.js';
@@ -88,6 +88,7 @@ export class ZramStore {
     opts: { hugeThreshold: number; poison: boolean; compressSpinNs?: number },
   ) {
     this.spinNs = opts.compressSpinNs ?? 0;
+    this.compressLat = new HistogramDeltas(mm.h.compress);
     codec.prepare?.(mm.arenaBuf, mm.pages);
     const ps = mm.pageSize;
     this.scratch = Buffer.allocUnsafeSlow(ps + 64);
@@ -122,9 +123,12 @@ export class ZramStore {
   private pendSame = 0;
   private pendHuge = 0;
   private pendCompr = 0;
+  /** swapOut's compress latencies, published with the counters. */
+  private readonly compressLat: HistogramDeltas;
 
   flushStats(): void {
     const { vm, ev } = this.mm;
+    this.compressLat.publish();
     if (this.pendStored === 0) return;
     vm.add(ev.pswpout, this.pendStored);
     vm.add(ev.orig_data_size, this.pendStored * this.mm.pageSize);
@@ -157,7 +161,7 @@ export class ZramStore {
       return StoreResult.REJECTED;
     }
     if (this.spinNs > 0) spinFor(this.spinNs);
-    mm.h.compress.record((performance.now() - t0) * 1e6);
+    this.compressLat.record((performance.now() - t0) * 1e6);
     return this.storeCompressed(page, src, len, this.codec.id);
   }
 

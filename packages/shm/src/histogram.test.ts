@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Worker } from 'node:worker_threads';
 import {
   Histogram,
+  HistogramDeltas,
   HistogramSet,
   HISTOGRAM_RELATIVE_ERROR,
   bucketHigh,
@@ -148,6 +149,30 @@ describe('Histogram statistics', () => {
     h.reset();
     expect(h.count).toBe(0);
     expect(bucketsOf(h).every((c) => c === 0)).toBe(true);
+  });
+});
+
+describe('per-thread deltas', () => {
+  it('publish adds exactly what was recorded, and nothing shows before it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -10, max: 2 ** 40, noNaN: true }), { maxLength: 400 }), fc.integer({ min: 1, max: 50 }), (values, every) => {
+        const direct = new Histogram();
+        const shared = new Histogram();
+        const deltas = new HistogramDeltas(shared);
+        values.forEach((v, i) => {
+          direct.record(v);
+          deltas.record(v);
+          if (i % every === every - 1) deltas.publish();
+        });
+        const unpublished = values.length % every;
+        expect(shared.count).toBe(values.length - unpublished);
+        deltas.publish();
+        deltas.publish(); // a second publish adds nothing
+        expect(shared.count).toBe(direct.count);
+        for (let b = 0; b < Histogram.BUCKETS; b++) expect(shared.bucketCount(b)).toBe(direct.bucketCount(b));
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

@@ -142,6 +142,13 @@ export class Histogram {
     if (nhi !== 0) Atomics.add(this.w, lo + 1, nhi);
   }
 
+  /** Add `n` records to bucket `i` and to the total (HistogramDeltas.publish). */
+  addToBucket(i: number, n: number): void {
+    if (!(n > 0)) return;
+    this.add(HEADER_WORDS + 2 * i, n);
+    this.add(COUNT_LO, n);
+  }
+
   private load64(lo: number): number {
     for (;;) {
       const hi = Atomics.load(this.w, lo + 1);
@@ -328,5 +335,40 @@ export class HistogramSet<N extends string> {
 
   reset(): void {
     for (const h of this.byName.values()) h.reset();
+  }
+}
+
+/**
+ * One thread's unpublished records for a shared Histogram: plain counts, no atomics, added
+ * into the histogram by publish(), as per-cpu vmstat deltas are folded into the global
+ * counters. For a path that records per page and publishes per slice or batch: two
+ * Atomics.add a record become one a touched bucket a publish. Readers of the histogram
+ * are late by what is not published yet. Owned by one thread.
+ */
+export class HistogramDeltas {
+  private readonly counts = new Uint32Array(NBUCKETS);
+  /** Buckets with a count, in the order first touched since the last publish. */
+  private readonly touched = new Int32Array(NBUCKETS);
+  private nTouched = 0;
+
+  constructor(readonly target: Histogram) {}
+
+  /** Record one value in ns (as Histogram.record), unpublished. */
+  record(ns: number): void {
+    let v = Math.round(ns);
+    if (!(v > 0)) v = 0;
+    const b = bucketOf(v);
+    if (this.counts[b]++ === 0) this.touched[this.nTouched++] = b;
+  }
+
+  /** Add every unpublished record into the shared histogram. */
+  publish(): void {
+    const n = this.nTouched;
+    for (let k = 0; k < n; k++) {
+      const b = this.touched[k];
+      this.target.addToBucket(b, this.counts[b]);
+      this.counts[b] = 0;
+    }
+    this.nTouched = 0;
   }
 }
