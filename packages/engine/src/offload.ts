@@ -38,6 +38,11 @@ export class OffloadReclaimer extends Reclaimer {
     super(mm, store, unmapCostNs);
   }
 
+  /** kswapd's pages go to the rings one by one; a direct reclaimer's are stored here in batches. */
+  protected override storesInBatches(kswapd: boolean): boolean {
+    return !kswapd;
+  }
+
   protected override reclaimPage(page: number, kswapd: boolean): ReclaimOutcome {
     if (!kswapd) return this.storeIsolated(page, false);
     const rings = this.rings;

@@ -2,8 +2,10 @@
  * shrink_page_list for one thread: a CLOCK (second-chance) hand over the page table,
  * shared by kswapd and every direct reclaimer (Zone.claimScan hands out runs of pages, so
  * two scanners never examine the same run at once). A page that is RESIDENT and not
- * referenced is isolated and handed to `reclaimPage`: the inline pipeline compresses it
- * here; other pipelines (kcompressd, padata) override where kswapd's pages go.
+ * referenced is isolated. Inline (today's kernel), the pages isolated from one run of the
+ * hand are stored as a batch, as shrink_folio_list takes its list of isolated folios:
+ * compressed back to back, then each stored and published. Other pipelines (kcompressd,
+ * padata) decide page by page where kswapd's pages go (`reclaimPage`).
  */
 import { PageState, REFERENCED, STATE_MASK } from '@zreclaim/shm';
 import { spinFor } from './config.js';
@@ -62,9 +64,12 @@ export class Reclaimer {
     // failing: stop after a few rejects rather than compress the whole table in vain.
     const maxRejected = Math.max(8, nr);
     this.ringFull = false;
+    const batched = this.storesInBatches(kswapd);
+    const iso = this.iso;
     while (reclaimed < nr && examined < maxExamine && rejected < maxRejected && !this.ringFull) {
       const start = mm.zone.claimScan(SCAN_RUN, pages);
-      for (let j = 0; j < SCAN_RUN && reclaimed < nr; j++) {
+      let nIso = 0;
+      for (let j = 0; j < SCAN_RUN && reclaimed + nIso < nr; j++) {
         let page = start + j;
         if (page >= pages) page -= pages;
         examined++;
@@ -77,12 +82,17 @@ export class Reclaimer {
           continue;
         }
         if (!pt.cas(page, w, PageState.ISOLATED)) continue;
+        if (batched) {
+          // Isolated now, stored with the rest of the run below (shrink_folio_list's list).
+          iso[nIso++] = page;
+          continue;
+        }
         let r: ReclaimOutcome;
         try {
           r = this.reclaimPage(page, kswapd);
         } catch (e) {
           // Never leave a page isolated behind a failure: its owner would wait for ever.
-          if ((pt.load(page) & STATE_MASK) === PageState.ISOLATED) pt.release(page, PageState.RESIDENT, true);
+          this.putBack(iso, 0, 0, page);
           this.flush();
           throw e;
         }
@@ -98,11 +108,77 @@ export class Reclaimer {
         }
         else rejected++;
       }
+      if (nIso > 0) {
+        reclaimed += this.storeRun(nIso, kswapd);
+        if (this.runNoSpace) rejected = maxRejected;
+        else rejected += this.runRejected;
+      }
     }
     mm.vm.add(kswapd ? ev.pgscan_kswapd : ev.pgscan_direct, scanned);
     mm.vm.add(ev.pgactivate, activated);
     this.flush();
     return reclaimed;
+  }
+
+  /** Pages isolated from one scan run, and what became of each (batched stores). */
+  private readonly iso = new Int32Array(SCAN_RUN);
+  private readonly results = new Uint8Array(SCAN_RUN);
+
+  /**
+   * Whether this reclaimer stores the pages of a scan run as one batch (store.swapOutBatch)
+   * rather than one by one through reclaimPage: yes when every page is compressed here
+   * (inline); a pipeline's kswapd decides page by page where each goes.
+   */
+  protected storesInBatches(_kswapd: boolean): boolean {
+    return true;
+  }
+
+  /** What the last storeRun put back: pages the store rejected, and whether the pool was full. */
+  private runRejected = 0;
+  private runNoSpace = false;
+
+  /**
+   * Store the scan run's isolated pages iso[0, n) as one batch (store.compressBatch, then
+   * each stored and published before the next) and return how many left RAM.
+   */
+  private storeRun(n: number, kswapd: boolean): number {
+    const { mm, iso, store } = this;
+    const res = this.results;
+    let freed = 0;
+    this.runRejected = 0;
+    this.runNoSpace = false;
+    let k = 0;
+    try {
+      store.compressBatch(iso, n, res);
+      for (; k < n; k++) {
+        const page = iso[k];
+        const r = store.storeBatched(k, page, res[k] as StoreResult);
+        if (r === StoreResult.REJECTED || r === StoreResult.NO_SPACE) {
+          mm.pt.release(page, PageState.RESIDENT, true);
+          if (r === StoreResult.NO_SPACE) this.runNoSpace = true;
+          else this.runRejected++;
+          continue;
+        }
+        mm.pt.release(page, r === StoreResult.SAME_FILLED ? PageState.SAME_FILLED : PageState.SWAPPED);
+        this.countFreed(kswapd);
+        freed++;
+        // Charged once per page that leaves (a page put back is not charged twice).
+        if (this.unmapCostNs > 0) spinFor(this.unmapCostNs);
+      }
+    } catch (e) {
+      // Pages k.. are still isolated and not stored: each is published before the next is stored.
+      this.putBack(iso, n, k, -1);
+      this.flush();
+      throw e;
+    }
+    return freed;
+  }
+
+  /** After a failure: every page of iso[from, n), and `page` if ≥ 0, still isolated goes back to RESIDENT. */
+  private putBack(iso: Int32Array, n: number, from: number, page: number): void {
+    const pt = this.mm.pt;
+    for (let k = from; k < n; k++) if ((pt.load(iso[k]) & STATE_MASK) === PageState.ISOLATED) pt.release(iso[k], PageState.RESIDENT, true);
+    if (page >= 0 && (pt.load(page) & STATE_MASK) === PageState.ISOLATED) pt.release(page, PageState.RESIDENT, true);
   }
 
   /** Wait until a compression worker has room again (after a shrink that found every ring full). */
