@@ -204,6 +204,7 @@ export async function benchPipelines(opts: BenchPipelinesOptions = {}): Promise<
         opts.onDrain?.(defs[i], round, r);
         if (round > 0) drains[i].push(r);
         if (i === lastNative && pagesFile) {
+          await settleHeap();
           const k = await measureKernelZram(pagesFile, 2);
           if (round > 0) kernelRates.push(k.pagesPerSec);
         }

@@ -3,7 +3,7 @@
  * the application in engine/app.ts. Started and supervised by piscina, one long task each.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { exposeControl, prepareApplication, type AppTask } from '@zreclaim/engine';
+import { collectWhenIdle, exposeControl, prepareApplication, type AppTask } from '@zreclaim/engine';
 
 export default async function appWorker(task: AppTask & { port: MessagePort }) {
   const app = await prepareApplication(task);
@@ -15,5 +15,6 @@ export default async function appWorker(task: AppTask & { port: MessagePort }) {
     return await app.run();
   } finally {
     task.port.close();
+    collectWhenIdle();
   }
 }

@@ -4,7 +4,7 @@
  * supervised by piscina (one long task each; a dead worker's task is resubmitted).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { Compressor, exposeControl, type CompressorTask } from '@zreclaim/engine';
+import { collectWhenIdle, Compressor, exposeControl, type CompressorTask } from '@zreclaim/engine';
 
 export default async function compressWorker(task: CompressorTask & { port: MessagePort }) {
   const compressor = new Compressor(task);
@@ -13,5 +13,6 @@ export default async function compressWorker(task: CompressorTask & { port: Mess
     return await compressor.run();
   } finally {
     task.port.close();
+    collectWhenIdle();
   }
 }

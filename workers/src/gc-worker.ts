@@ -4,7 +4,7 @@
  * per run on a thread the engine keeps warm).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { exposeControl, GcWorker, type GcTask } from '@zreclaim/engine';
+import { collectWhenIdle, exposeControl, GcWorker, type GcTask } from '@zreclaim/engine';
 
 export default async function gcWorker(task: GcTask & { port: MessagePort }) {
   const gc = new GcWorker(task);
@@ -13,5 +13,6 @@ export default async function gcWorker(task: GcTask & { port: MessagePort }) {
     return await gc.run();
   } finally {
     task.port.close();
+    collectWhenIdle();
   }
 }

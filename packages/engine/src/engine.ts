@@ -32,6 +32,7 @@ import type { LatencyName, VmstatName } from './vmstat.js';
 import { createStore, onDisk, slotBytes } from './store.js';
 import { keepWarm, shapeKey, templateConfig } from './warm.js';
 import { gcReport, startGc, type GcPools, type GcStats } from './gc.js';
+import { raceTimeout } from './timeout.js';
 
 export interface Progress {
   elapsedMs: number;
@@ -419,7 +420,7 @@ export class Engine {
   private async reap(tasks: Promise<AppStats>[], remotes: Remote<{ start(): void }>[]): Promise<void> {
     remotes.forEach((r) => void r.start().catch(() => undefined));
     const all = Promise.allSettled(tasks).then(() => true);
-    const done = await Promise.race([all, new Promise<false>((r) => setTimeout(() => r(false), STOP_GRACE_MS).unref())]);
+    const done = await raceTimeout(all, STOP_GRACE_MS, false);
     if (!done) {
       const pool = this.pool;
       this.pool = undefined;
@@ -448,7 +449,7 @@ export class Engine {
       const asks = remotes.map((r, i) =>
         settled[i]
           ? Promise.resolve(last[i])
-          : Promise.race([r.stats(), new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000).unref())]).then((s) => (s ? (last[i] = s) : last[i])),
+          : raceTimeout(r.stats(), 1000, undefined).then((s) => (s ? (last[i] = s) : last[i])),
       );
       Promise.all([Promise.all(asks), compressorStats ? compressorStats() : Promise.resolve([])])
         .then(([apps, compressors]) => {

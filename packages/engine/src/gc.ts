@@ -21,6 +21,7 @@ import { Mm, type SharedMm } from './mm.js';
 import type { GcReport } from './result.js';
 import { releaseObjects } from './store.js';
 import { STOP_GRACE_MS } from './supervisor.js';
+import { raceTimeout } from './timeout.js';
 
 /** Most handles one bulk free takes. */
 export const GC_BATCH = 256;
@@ -236,7 +237,7 @@ export function startGc(shared: SharedMm, mm: Mm, pools: GcPools, opts: { graceM
     ready: (): Promise<unknown> => Promise.race([remote.ready(), failed]),
     /** Live statistics (undefined if the worker does not answer within a second). */
     liveStats: (): Promise<GcStats | undefined> =>
-      stats !== undefined ? Promise.resolve(stats) : Promise.race([remote.stats(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000).unref())]),
+      stats !== undefined ? Promise.resolve(stats) : raceTimeout(remote.stats(), 1000, undefined),
     /**
      * No more frees will be queued (the applications have stopped): close the queue, let the
      * worker empty it, and wait for it — at most graceMs (failing: a few seconds), after which
@@ -247,13 +248,14 @@ export function startGc(shared: SharedMm, mm: Mm, pools: GcPools, opts: { graceM
       finishing = true;
       q.close();
       const limit = failing ? Math.min(opts.graceMs, STOP_GRACE_MS) : opts.graceMs;
-      const ok = await Promise.race([
+      const ok = await raceTimeout(
         done.then(
           () => true,
           () => false,
         ),
-        new Promise<false>((r) => setTimeout(() => r(false), limit).unref()),
-      ]);
+        limit,
+        false,
+      );
       releaseControl(remote);
       if (ok) return undefined;
       if (crashed !== undefined) return crashed;

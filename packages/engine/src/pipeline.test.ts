@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, RunResultSchema, type Engine, type RunResult } from './index.js';
+import { createEngine, RunResultSchema, settleHeap, type Engine, type RunResult } from './index.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -120,6 +120,24 @@ describe('reclaim pipelines', () => {
     await slow.close();
     expect(String(await outcome)).toMatch(/engine was closed/);
     expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('drain after drain through the workers, memory stays flat: no run keeps its arena and pool allocated after it', async () => {
+    const pages = 8192; // 32 MiB of arena and up to 32 MiB of pool a drain
+    const engine = createEngine({ pages, pipeline: 'kcompressd', poison: false });
+    engines.push(engine);
+    const mib = () => Math.round(process.memoryUsage().arrayBuffers / 2 ** 20);
+    const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+    await engine.drain();
+    await settleHeap();
+    const base = { ab: mib(), rss: rss() };
+    for (let i = 0; i < 8; i++) {
+      await engine.drain();
+      await settleHeap();
+    }
+    // Eight more drains held on to would be 8 × 64 MiB; let one or two be in flight.
+    expect(mib() - base.ab, `ArrayBuffer memory ${base.ab} → ${mib()} MiB`).toBeLessThan(160);
+    expect(rss() - base.rss, `RSS ${base.rss} → ${rss()} MiB`).toBeLessThan(240);
   });
 
   it('the time series holds the rings\' depth: 0 inline, within the rings\' capacity with workers, and filled when kswapd outruns them', async () => {

@@ -43,3 +43,13 @@ export async function settleHeap(): Promise<void> {
   await turn();
   await turn();
 }
+
+/**
+ * A warm worker thread whose task is over: collect on its next turn, so that the task's
+ * SharedArrayBuffers are released now. An idle isolate hardly ever collects on its own,
+ * and a pool's threads would keep their last runs' arenas and pools allocated meanwhile.
+ */
+export function collectWhenIdle(): void {
+  const gc = collector();
+  if (gc) setImmediate(gc);
+}

@@ -13,6 +13,7 @@ import { releaseControl, wrapControl, type Remote } from './control.js';
 import { EngineError, message } from './errors.js';
 import type { Mm, SharedMm } from './mm.js';
 import type { PipelineReport } from './result.js';
+import { raceTimeout } from './timeout.js';
 
 /** Restarts of one crashed compression worker a run tolerates before it fails. */
 const MAX_RESTARTS = 8;
@@ -90,7 +91,7 @@ export function startPipeline(c: Config, shared: SharedMm, mm: Mm, pools: Compre
       // kswapd has stopped: closing a ring means "empty it, then return".
       for (const r of rings) r.close();
       const all = Promise.all(done).then(() => true);
-      const ok = await Promise.race([all, failed.catch(() => false), new Promise<false>((r) => setTimeout(() => r(false), failing ? STOP_GRACE_MS : 60_000).unref())]);
+      const ok = await raceTimeout(Promise.race([all, failed.catch(() => false)]), failing ? STOP_GRACE_MS : 60_000, false);
       remotes.forEach((r) => releaseControl(r));
       if (!ok) {
         // Workers that did not drain are terminated with their pool.
@@ -107,7 +108,7 @@ export function startPipeline(c: Config, shared: SharedMm, mm: Mm, pools: Compre
     liveStats: (): Promise<CompressorStats[]> =>
       Promise.all(
         remotes.map((r, i) =>
-          alive[i] ? Promise.race([r.stats(), new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000).unref())]) : Promise.resolve(stats[i]),
+          alive[i] ? raceTimeout(r.stats(), 1000, undefined) : Promise.resolve(stats[i]),
         ),
       ).then((all) => all.filter((x): x is CompressorStats => x !== undefined)),
     report: (): PipelineReport => ({
