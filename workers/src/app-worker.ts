@@ -3,9 +3,10 @@
  * the application in engine/app.ts. Started and supervised by piscina, one long task each.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { collectWhenIdle, exposeControl, prepareApplication, type AppTask } from '@zreclaim/engine';
+import { collectBeforeTask, exposeControl, prepareApplication, type AppTask } from '@zreclaim/engine';
 
 export default async function appWorker(task: AppTask & { port: MessagePort }) {
+  collectBeforeTask();
   const app = await prepareApplication(task);
   let go!: () => void;
   const started = new Promise<void>((r) => (go = r));
@@ -15,6 +16,5 @@ export default async function appWorker(task: AppTask & { port: MessagePort }) {
     return await app.run();
   } finally {
     task.port.close();
-    collectWhenIdle();
   }
 }

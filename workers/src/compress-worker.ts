@@ -4,15 +4,15 @@
  * supervised by piscina (one long task each; a dead worker's task is resubmitted).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { collectWhenIdle, Compressor, exposeControl, type CompressorTask } from '@zreclaim/engine';
+import { collectBeforeTask, Compressor, exposeControl, type CompressorTask } from '@zreclaim/engine';
 
 export default async function compressWorker(task: CompressorTask & { port: MessagePort }) {
+  collectBeforeTask();
   const compressor = new Compressor(task);
   exposeControl(task.port, compressor.control());
   try {
     return await compressor.run();
   } finally {
     task.port.close();
-    collectWhenIdle();
   }
 }

@@ -4,15 +4,15 @@
  * per run on a thread the engine keeps warm).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { collectWhenIdle, exposeControl, GcWorker, type GcTask } from '@zreclaim/engine';
+import { collectBeforeTask, exposeControl, GcWorker, type GcTask } from '@zreclaim/engine';
 
 export default async function gcWorker(task: GcTask & { port: MessagePort }) {
+  collectBeforeTask();
   const gc = new GcWorker(task);
   exposeControl(task.port, gc.control());
   try {
     return await gc.run();
   } finally {
     task.port.close();
-    collectWhenIdle();
   }
 }

@@ -16,5 +16,5 @@ export { Reclaimer } from './reclaim.js';
 export { Kswapd, KSWAPD_RESCHED_MS } from './kswapd.js';
 export { AppPages, type AppStats } from './page-api.js';
 export { environment, type Environment } from './env.js';
-export { settleHeap, canCollect, collectWhenIdle } from './settle.js';
+export { settleHeap, canCollect, collectBeforeTask } from './settle.js';
 export type { PageApi, Workload, WorkloadContext } from '@zreclaim/workloads';

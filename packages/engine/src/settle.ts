@@ -45,11 +45,13 @@ export async function settleHeap(): Promise<void> {
 }
 
 /**
- * A warm worker thread whose task is over: collect on its next turn, so that the task's
- * SharedArrayBuffers are released now. An idle isolate hardly ever collects on its own,
- * and a pool's threads would keep their last runs' arenas and pools allocated meanwhile.
+ * For a warm worker thread starting a task: collect now, so that what its previous task
+ * left (that run's arena and pool, reachable from nothing but not yet collected: an idle
+ * isolate hardly ever collects on its own) is released before this one allocates. Done at
+ * the start rather than the end of a task, so the collection and the unmapping of the old
+ * shared memory happen while the engine sets up (before its workers answer ready), not
+ * during another engine's timed drain on the other core.
  */
-export function collectWhenIdle(): void {
-  const gc = collector();
-  if (gc) setImmediate(gc);
+export function collectBeforeTask(): void {
+  collector()?.();
 }
