@@ -3,12 +3,13 @@
 // compress latency.
 import { describe, expect, it } from 'vitest';
 import { PageState, STATE_MASK } from '@zreclaim/shm';
-import { createContentSource, pageChecksum } from '@zreclaim/workloads';
+import { pageChecksum } from '@zreclaim/workloads';
 import { createCodec, type SyncCodec } from './codec.js';
 import { resolveConfig } from './config.js';
 import { createSharedMm, Mm } from './mm.js';
 import { Reclaimer } from './reclaim.js';
 import { ZramStore } from './store.js';
+import { mapAllPages } from './testing/mapped.js';
 
 const PS = 4096;
 
@@ -17,15 +18,7 @@ describe('inline reclaim in batches', () => {
     const pages = 256;
     const c = resolveConfig({ pages, ram: '90%', content: { kind: 'mix', ratio: 2.3, same: 0.1, zero: 0 }, poison: true });
     const mm = new Mm(createSharedMm(c));
-    const src = createContentSource(c.content, PS, 9);
-    const sums: number[] = [];
-    for (let p = 0; p < pages; p++) {
-      mm.pt.map(p, 1);
-      src.fill(mm.arena.bytes, mm.arena.offset(p), PS, p, 1);
-      sums.push(pageChecksum(mm.arena.words, mm.arena.offset(p) >> 2, PS >> 2));
-      mm.pt.release(p, PageState.RESIDENT, false);
-    }
-    mm.zone.addResident(pages);
+    const sums = mapAllPages(mm, c.content, 9);
     // The failing page: one the codec sees (not same-filled), in the first batch.
     let fail = 5;
     while (mm.arena.sameFilled(fail, new Int32Array(2))) fail++;

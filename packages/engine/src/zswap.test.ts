@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PageState, STATE_MASK } from '@zreclaim/shm';
-import { createContentSource, pageChecksum } from '@zreclaim/workloads';
+import { pageChecksum } from '@zreclaim/workloads';
 import { ConfigError, createEngine, resolveConfig, type Engine, type RunResult } from './index.js';
 import { createSharedMm, disposeSharedMm, Mm } from './mm.js';
 import { Reclaimer } from './reclaim.js';
+import { mapAllPages } from './testing/mapped.js';
 import { createStore, onDisk } from './store.js';
 
 const engines: Engine[] = [];
@@ -23,15 +24,7 @@ function setup(pages: number, maxPoolPercent: number, content = { kind: 'mix', r
   const shared = createSharedMm(c);
   const mm = new Mm(shared);
   const store = createStore(mm, c);
-  const src = createContentSource(c.content, PS, 3);
-  const sums: number[] = [];
-  for (let p = 0; p < pages; p++) {
-    mm.pt.map(p, 1);
-    src.fill(mm.arena.bytes, mm.arena.offset(p), PS, p, 1);
-    sums.push(pageChecksum(mm.arena.words, mm.arena.offset(p) >> 2, PS >> 2));
-    mm.pt.release(p, PageState.RESIDENT, false);
-  }
-  mm.zone.addResident(pages);
+  const sums = mapAllPages(mm, c.content, 3);
   return { c, shared, mm, store, file, sums, reclaimer: new Reclaimer(mm, store) };
 }
 
