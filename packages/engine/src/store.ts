@@ -40,7 +40,7 @@ export const StoreResult = {
 } as const;
 export type StoreResult = (typeof StoreResult)[keyof typeof StoreResult];
 
-/** Most pages swapOutBatch takes at once. */
+/** Most pages compressBatch takes at once. */
 export const BATCH_MAX = 64;
 const EMPTY = new Uint8Array(0);
 
@@ -170,20 +170,19 @@ export class ZramStore {
     return this.storeCompressed(page, src, len, this.codec.id);
   }
 
-  /** swapOutBatch's compressed outputs and their lengths, slot k for the batch's page k. */
+  /** compressBatch's compressed outputs and their lengths, slot k for the batch's page k. */
   private readonly batchOut: Uint8Array[] = new Array<Uint8Array>(BATCH_MAX).fill(EMPTY);
   private readonly batchLen = new Int32Array(BATCH_MAX);
   /** Fill words of the batch's same-filled pages (low, high). */
   private readonly batchFill = new Int32Array(2 * BATCH_MAX);
   /** For a codec that compresses into the caller's memory: one scratch page per slot. */
-  private batchScratch: Buffer[] = [];
+  private readonly batchScratch: Buffer[] = [];
 
   /**
    * The first half of storing a batch of pages the caller holds ISOLATED (at most
    * BATCH_MAX), as shrink_folio_list takes its isolated folios and zswap a batch: same-filled
    * pages are found and the others compressed back to back, all kept for storeBatched;
-   * nothing is stored yet.
-   * Back to back, one clock read a page times them all (a page's compress latency is the time
+   * nothing is stored yet. Back to back, one clock read a page times them all (a page's compress latency is the time
    * between the reads around its codec call), where swapOut needs two: on this machine
    * those reads cost ~5 % of an inline drain. `result[k]` gets SAME_FILLED (one repeated
    * word), REJECTED (the codec failed) or STORED (compressed).
@@ -229,8 +228,9 @@ export class ZramStore {
 
   /**
    * The second half: store page k of the batch as compressBatch found it (`result`, its
-   * result there): its fill word, or its compressed bytes as storeCompressed does. The caller publishes each page before storing the next,
-   * so that zswap's writeback never meets an entry of this batch still isolated.
+   * result there): its fill word, or its compressed bytes as storeCompressed does. The
+   * caller publishes each page before storing the next, so that zswap's writeback never
+   * meets an entry of this batch still isolated.
    */
   storeBatched(k: number, page: number, result: StoreResult): StoreResult {
     if (result === StoreResult.SAME_FILLED) {
