@@ -110,7 +110,7 @@ export async function measureKernelZram(file: PagesFile, writers = 2, d: ZramDev
     const secs = (performance.now() - t0) / 1000;
     const mm = readFileSync(join(d.sys, 'mm_stat'), 'utf8').trim().split(/\s+/).map(Number);
     if (verify) {
-      const back = join(file.path + '.back');
+      const back = `${file.path}.back`;
       await dd([`if=${d.dev}`, `of=${back}`, `bs=${pageSize}`, `count=${pages}`, 'iflag=direct']);
       const same = readFileSync(back).equals(readFileSync(file.path));
       rmSync(back, { force: true });

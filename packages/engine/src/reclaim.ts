@@ -92,7 +92,7 @@ export class Reclaimer {
           r = this.reclaimPage(page, kswapd);
         } catch (e) {
           // Never leave a page isolated behind a failure: its owner would wait for ever.
-          this.putBack(iso, 0, 0, page);
+          this.putBack(page);
           this.flush();
           throw e;
         }
@@ -125,7 +125,7 @@ export class Reclaimer {
   private readonly results = new Uint8Array(SCAN_RUN);
 
   /**
-   * Whether this reclaimer stores the pages of a scan run as one batch (store.swapOutBatch)
+   * Whether this reclaimer stores the pages of a scan run as one batch (storeRun)
    * rather than one by one through reclaimPage: yes when every page is compressed here
    * (inline); a pipeline's kswapd decides page by page where each goes.
    */
@@ -167,18 +167,17 @@ export class Reclaimer {
       }
     } catch (e) {
       // Pages k.. are still isolated and not stored: each is published before the next is stored.
-      this.putBack(iso, n, k, -1);
+      for (let j = k; j < n; j++) this.putBack(iso[j]);
       this.flush();
       throw e;
     }
     return freed;
   }
 
-  /** After a failure: every page of iso[from, n), and `page` if ≥ 0, still isolated goes back to RESIDENT. */
-  private putBack(iso: Int32Array, n: number, from: number, page: number): void {
+  /** After a failure: a page still isolated goes back to RESIDENT (its owner would wait for ever). */
+  private putBack(page: number): void {
     const pt = this.mm.pt;
-    for (let k = from; k < n; k++) if ((pt.load(iso[k]) & STATE_MASK) === PageState.ISOLATED) pt.release(iso[k], PageState.RESIDENT, true);
-    if (page >= 0 && (pt.load(page) & STATE_MASK) === PageState.ISOLATED) pt.release(page, PageState.RESIDENT, true);
+    if ((pt.load(page) & STATE_MASK) === PageState.ISOLATED) pt.release(page, PageState.RESIDENT, true);
   }
 
   /** Wait until a compression worker has room again (after a shrink that found every ring full). */

@@ -153,21 +153,34 @@ export class ZramStore {
     const off = mm.arena.offset(page);
     const t0 = performance.now();
     let len: number;
-    let src: Uint8Array = this.scratchBytes;
     try {
-      if (this.codec.compressOwned) {
-        src = this.codec.compressOwned(mm.arenaBuf, off, mm.pageSize);
-        len = src.length;
-      } else {
-        len = this.codec.compress!(mm.arenaBuf, off, mm.pageSize, this.scratch);
-      }
+      len = this.compressPage(off, this.scratch);
     } catch {
       mm.vm.inc(mm.ev.reject_compress_fail);
       return StoreResult.REJECTED;
     }
     if (this.spinNs > 0) spinFor(this.spinNs);
     this.compressLat.record((performance.now() - t0) * 1e6);
-    return this.storeCompressed(page, src, len, this.codec.id);
+    return this.storeCompressed(page, this.out, len, this.codec.id);
+  }
+
+  /** The bytes compressPage left: the codec's own memory, or the `dst` it was given. */
+  private out: Uint8Array = EMPTY;
+
+  /**
+   * Run the codec on the page at arena offset `off`: into `dst`, or into memory of its own
+   * (compressOwned). Returns the length (−1: did not fit); the bytes are in `this.out`.
+   * Throws on a codec failure.
+   */
+  private compressPage(off: number, dst: Buffer): number {
+    const { codec, mm } = this;
+    if (codec.compressOwned) {
+      const own = codec.compressOwned(mm.arenaBuf, off, mm.pageSize);
+      this.out = own;
+      return own.length;
+    }
+    this.out = dst;
+    return codec.compress!(mm.arenaBuf, off, mm.pageSize, dst);
   }
 
   /** compressBatch's compressed outputs and their lengths, slot k for the batch's page k. */
@@ -189,7 +202,6 @@ export class ZramStore {
    */
   compressBatch(pages: Int32Array, n: number, result: Uint8Array): void {
     const mm = this.mm;
-    const codec = this.codec;
     const ps = mm.pageSize;
     const outs = this.batchOut;
     const lens = this.batchLen;
@@ -202,17 +214,11 @@ export class ZramStore {
     let t = performance.now();
     for (let k = 0; k < n; k++) {
       if (result[k] !== StoreResult.STORED) continue;
-      const off = mm.arena.offset(pages[k]);
       try {
-        if (codec.compressOwned) {
-          const out = codec.compressOwned(mm.arenaBuf, off, ps);
-          outs[k] = out;
-          lens[k] = out.length;
-        } else {
-          const dst = (this.batchScratch[k] ??= Buffer.allocUnsafeSlow(ps + 64));
-          lens[k] = codec.compress!(mm.arenaBuf, off, ps, dst);
-          outs[k] = dst;
-        }
+        // A codec that compresses into the caller's memory needs a page per slot; lz4-napi does not.
+        const dst = this.codec.compressOwned ? this.scratch : (this.batchScratch[k] ??= Buffer.allocUnsafeSlow(ps + 64));
+        lens[k] = this.compressPage(mm.arena.offset(pages[k]), dst);
+        outs[k] = this.out;
       } catch {
         mm.vm.inc(mm.ev.reject_compress_fail);
         result[k] = StoreResult.REJECTED;

@@ -41,9 +41,10 @@ class Lz4Codec implements SyncCodec {
     // map only while one of them lives. Every output dies with its run, so keep one of each
     // kind for the thread's life, or the store's optimized copy code is thrown away after
     // every run (see warm.ts).
-    SAMPLES ??= [this.lz4.compressSync(Buffer.alloc(64))];
-    SAMPLES.push(this.lz4.uncompressSync(SAMPLES[0]));
-    SAMPLES.length = 2;
+    if (SAMPLES === undefined) {
+      const sample = this.lz4.compressSync(Buffer.alloc(64));
+      SAMPLES = [sample, this.lz4.uncompressSync(sample)];
+    }
   }
 
   prepare(buf: Buffer, pages: number): void {
