@@ -9,14 +9,22 @@
  * (zstd on libuv's pool) keeps all of the batch's requests in flight at once, as a hardware
  * accelerator's engines work in parallel. Every page's progress is recorded in the worker's
  * Inflight record so the main thread can recover the batch if this thread dies.
+ *
+ * Counting: two or three threads counting every page on the same shared lines (vmstat
+ * counters, latency histograms) made each count a cache-line transfer between cores. A
+ * worker counts into its own diff block (CounterSet, the per-cpu vm_stat_diff) and its own
+ * histogram deltas, and folds them into the shared ones every VMSTAT_FOLD_MS and before it
+ * sleeps or returns; the diff block is in shared memory, so recovery folds a dead worker's.
+ * Latency records not yet folded when a worker dies (at most VMSTAT_FOLD_MS of them) are lost.
  */
 import { availableParallelism } from 'node:os';
-import { Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS, STATE_MASK } from '@zreclaim/shm';
+import { CounterSet, HistogramDeltas, Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS, STATE_MASK } from '@zreclaim/shm';
 import { createCodec, type Codec } from './codec.js';
 import { spinFor, type Config } from './config.js';
 import { createSharedMm, Mm, type SharedMm } from './mm.js';
 import { Reclaimer } from './reclaim.js';
 import { createStore, slotBytes, StoreResult } from './store.js';
+import { VMSTAT } from './vmstat.js';
 import { keepWarm, shapeKey, templateConfig } from './warm.js';
 
 export interface CompressorTask {
@@ -25,6 +33,8 @@ export interface CompressorTask {
   shared: SharedMm;
   ring: SharedArrayBuffer;
   inflight: SharedArrayBuffer;
+  /** The worker's counter diff block (CounterSet.diffBytes of VMSTAT). */
+  vmDiffs: SharedArrayBuffer;
   stamps: SharedArrayBuffer;
 }
 
@@ -48,11 +58,17 @@ export interface CompressorControl {
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * A busy worker folds its counter diffs and latency deltas into the shared ones this often
+ * (refresh_cpu_vm_stats); readers of the counters during a run are late by at most this.
+ */
+export const VMSTAT_FOLD_MS = 2;
+
 /** A compressor of `c`'s shape over a template run (see warm.ts): built once per thread, never run. */
 function compressorTemplate(c: Config): Compressor {
   const t = templateConfig(c);
   return new Compressor(
-    { workerId: -1, config: t, shared: createSharedMm(t), ring: new Ring(t.ringCapacity).sab, inflight: new Inflight(t.pipe.batch).sab, stamps: new SharedArrayBuffer(t.pages * 8) },
+    { workerId: -1, config: t, shared: createSharedMm(t), ring: new Ring(t.ringCapacity).sab, inflight: new Inflight(t.pipe.batch).sab, vmDiffs: new SharedArrayBuffer(CounterSet.diffBytes(VMSTAT.length)), stamps: new SharedArrayBuffer(t.pages * 8) },
     false,
   );
 }
@@ -68,6 +84,10 @@ export class Compressor {
   private readonly store: ReturnType<typeof createStore>;
   private readonly batch: Int32Array;
   private readonly c: Config;
+  /** This worker's latency records, folded into the shared histograms with its counters. */
+  private readonly lat: { ringWait: HistogramDeltas; compress: HistogramDeltas; batch: HistogramDeltas };
+  /** performance.timeOrigin, read once (the getter checks its receiver on every call). */
+  private readonly timeOrigin = performance.timeOrigin;
   /**
    * Looks at an empty ring before sleeping. Spinning pays on a core of its own; when kswapd
    * and the workers outnumber the cores it only takes CPU from the threads that would fill
@@ -77,7 +97,9 @@ export class Compressor {
 
   constructor(task: CompressorTask, warm = true) {
     const c = (this.c = task.config);
-    this.mm = new Mm(task.shared);
+    this.mm = new Mm(task.shared, { vmDiffs: task.vmDiffs });
+    const h = this.mm.h;
+    this.lat = { ringWait: new HistogramDeltas(h.ring_wait), compress: new HistogramDeltas(h.compress), batch: new HistogramDeltas(h.compress_batch) };
     this.ring = new Ring(c.ringCapacity, task.ring);
     this.inflight = new Inflight(c.pipe.batch, task.inflight);
     this.stamps = new Float64Array(task.stamps);
@@ -103,26 +125,42 @@ export class Compressor {
     try {
       return await this.consume();
     } finally {
+      this.fold();
       this.store.close();
     }
+  }
+
+  /** Publish this worker's counter diffs and latency records (see the header). */
+  private fold(): void {
+    this.mm.vm.fold();
+    this.lat.ringWait.publish();
+    this.lat.compress.publish();
+    this.lat.batch.publish();
   }
 
   private async consume(): Promise<CompressorStats> {
     const ring = this.ring;
     let lastYield = performance.now();
+    let lastFold = lastYield;
     for (;;) {
       const n = ring.popBatch(this.batch, this.batch.length);
       if (n > 0) {
         if (this.codec.sync) this.processSync(n);
         else await this.processAsync(n);
-        // A synchronous worker never waits on its event loop while busy: let control calls in.
         const now = performance.now();
+        if (now - lastFold >= VMSTAT_FOLD_MS) {
+          lastFold = now;
+          this.fold();
+        }
+        // A synchronous worker never waits on its event loop while busy: let control calls in.
         if (now - lastYield > 5) {
           lastYield = now;
           await yieldLoop();
         }
         continue;
       }
+      // Idle or done: what it counted is published before it sleeps or returns.
+      this.fold();
       if (ring.closed && ring.size() === 0) return this.stats;
       this.stats.idleWaits++;
       // A sync codec may block its thread in Atomics.wait; an async one must keep its loop.
@@ -142,8 +180,8 @@ export class Compressor {
     mutexLock(this.inflight.words, INFLIGHT_CTX_LOCK);
     // One clock read serves the ring wait (on the shared clock) and the request's start.
     const t0 = performance.now();
-    const now = performance.timeOrigin + t0;
-    const h = this.mm.h.ring_wait;
+    const now = this.timeOrigin + t0;
+    const h = this.lat.ringWait;
     for (let i = 0; i < n; i++) h.record((now - this.stamps[this.batch[i]]) * 1e6);
     return t0;
   }
@@ -177,7 +215,7 @@ export class Compressor {
         continue;
       }
       if (this.store.spinNs > 0) spinFor(this.store.spinNs);
-      mm.h.compress.record((performance.now() - p0) * 1e6);
+      this.lat.compress.record((performance.now() - p0) * 1e6);
       this.publish(i, page, this.store.storeCompressed(page, out, len, this.codec.id, false));
     }
     this.end(t0);
@@ -224,7 +262,7 @@ export class Compressor {
       } else if (out instanceof Error) {
         this.reject(i, page, true);
       } else {
-        mm.h.compress.record(done[i] * 1e6);
+        this.lat.compress.record(done[i] * 1e6);
         this.publish(i, page, this.store.storeCompressed(page, out, out.length, codec.id, false));
       }
     }
@@ -264,7 +302,7 @@ export class Compressor {
     this.inflight.end();
     const mm = this.mm;
     mm.vm.inc(mm.ev.batch_count);
-    mm.h.compress_batch.record((performance.now() - t0) * 1e6);
+    this.lat.batch.record((performance.now() - t0) * 1e6);
     this.stats.batches++;
   }
 
@@ -276,12 +314,14 @@ export class Compressor {
 }
 
 /**
- * After a compression worker died: put every page of its last batch where it belongs.
- * Pages it had not stored go back to RESIDENT (their bytes are intact); pages it had stored
- * are published and counted (their bytes may already be poisoned). Returns how many pages
- * went back to RESIDENT and how many were kept stored.
+ * After a compression worker died: fold the counts it had not published (its diff block),
+ * then put every page of its last batch where it belongs. Pages it had not stored go back
+ * to RESIDENT (their bytes are intact); pages it had stored are published and counted
+ * (their bytes may already be poisoned). Returns how many pages went back to RESIDENT and
+ * how many were kept stored.
  */
-export function recoverInflight(mm: Mm, inflight: Inflight): { returned: number; kept: number } {
+export function recoverInflight(mm: Mm, inflight: Inflight, vmDiffs: SharedArrayBuffer): { returned: number; kept: number } {
+  mm.vm.foldFrom(vmDiffs);
   let returned = 0;
   let kept = 0;
   const ps = mm.pageSize;

@@ -118,14 +118,20 @@ export class Mm {
   /** store.mode zswap — the LRU of pool entries, oldest first. */
   readonly lru: Lru | undefined;
 
-  constructor(readonly shared: SharedMm) {
+  /**
+   * @param opts.vmDiffs a diff block (CounterSet.diffBytes of VMSTAT) this thread counts
+   *   through instead of adding to the shared counters on every event: see CounterSet.
+   *   Whoever passes one folds it (mm.vm.fold()) every few milliseconds and before it
+   *   sleeps or exits.
+   */
+  constructor(readonly shared: SharedMm, opts: { vmDiffs?: SharedArrayBuffer } = {}) {
     this.arena = new PageArena(shared.pages, shared.pageSize, shared.arena);
     this.arenaBuf = Buffer.from(shared.arena);
     this.pt = new PageTable(shared.pages, shared.pageTable);
     this.slots = new SlotTable(shared.pages, shared.slots);
     this.zone = new Zone(undefined, shared.zone);
     this.pool = new ZsPool({ pageSize: shared.pageSize, maxPages: shared.poolMaxPages }, shared.pool);
-    this.vm = new CounterSet(VMSTAT, shared.vmstat);
+    this.vm = new CounterSet(VMSTAT, shared.vmstat, opts.vmDiffs);
     this.ev = ids(this.vm);
     this.lat = new HistogramSet(LATENCIES, shared.latency);
     this.h = {} as Record<LatencyName, Histogram>;

@@ -1,18 +1,19 @@
 /**
- * The compression workers of a kcompressd / padata / batch pipeline, supervised: one ring
- * and one in-flight record each, one long piscina task each. A worker that dies has its
+ * The compression workers of a kcompressd / padata / batch pipeline, supervised: one ring,
+ * one in-flight record and one counter diff block each, one long piscina task each. A worker that dies has its
  * in-flight batch recovered (recoverInflight) and its task resubmitted on the same ring;
  * piscina replaces the thread. The engine owns the thread pool (kept warm across runs).
  */
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { Inflight, Ring } from '@zreclaim/shm';
+import { CounterSet, Inflight, Ring } from '@zreclaim/shm';
 import { recoverInflight, type CompressorControl, type CompressorStats, type CompressorTask } from './compressor.js';
 import type { Config } from './config.js';
 import { releaseControl, wrapControl, type Remote } from './control.js';
 import { EngineError, message } from './errors.js';
 import type { Mm, SharedMm } from './mm.js';
 import type { PipelineReport } from './result.js';
+import { VMSTAT } from './vmstat.js';
 import { raceTimeout } from './timeout.js';
 
 /** Restarts of one crashed compression worker a run tolerates before it fails. */
@@ -36,6 +37,8 @@ export function startPipeline(c: Config, shared: SharedMm, mm: Mm, pools: Compre
   const n = c.pipe.workers;
   const rings = Array.from({ length: n }, () => new Ring(c.ringCapacity));
   const inflight = Array.from({ length: n }, () => new Inflight(c.pipe.batch));
+  // Each worker's unpublished counter deltas, folded by recovery if it dies.
+  const vmDiffs = Array.from({ length: n }, () => new SharedArrayBuffer(CounterSet.diffBytes(VMSTAT.length)));
   const stampsSab = new SharedArrayBuffer(c.pages * 8);
   const stamps = new Float64Array(stampsSab);
   const pool = pools.get(n);
@@ -54,7 +57,7 @@ export function startPipeline(c: Config, shared: SharedMm, mm: Mm, pools: Compre
     const { port1, port2 } = new MessageChannel();
     // Fault injection applies to a worker's first life only, or it would crash for ever.
     const config = generation === 0 ? c : { ...c, inject: { ...c.inject, compressorExitAfter: 0 } };
-    const task: CompressorTask & { port: typeof port2 } = { workerId: i, config, shared, ring: rings[i].sab, inflight: inflight[i].sab, stamps: stampsSab, port: port2 };
+    const task: CompressorTask & { port: typeof port2 } = { workerId: i, config, shared, ring: rings[i].sab, inflight: inflight[i].sab, vmDiffs: vmDiffs[i], stamps: stampsSab, port: port2 };
     if (remotes[i]) releaseControl(remotes[i]);
     remotes[i] = wrapControl(port1);
     alive[i] = true;
@@ -65,7 +68,7 @@ export function startPipeline(c: Config, shared: SharedMm, mm: Mm, pools: Compre
       },
       (e: unknown) => {
         alive[i] = false;
-        const r = recoverInflight(mm, inflight[i]);
+        const r = recoverInflight(mm, inflight[i], vmDiffs[i]);
         crashes++;
         returned += r.returned;
         kept += r.kept;
@@ -97,7 +100,7 @@ export function startPipeline(c: Config, shared: SharedMm, mm: Mm, pools: Compre
         // Workers that did not drain are terminated with their pool.
         await pools.discard(pool);
         // A worker that did not drain leaves pages isolated: put them back.
-        for (const inf of inflight) recoverInflight(mm, inf);
+        inflight.forEach((inf, i) => recoverInflight(mm, inf, vmDiffs[i]));
         return new EngineError('compression workers did not drain their rings');
       }
       return undefined;
