@@ -4,11 +4,13 @@
  * no application, kswapd reclaiming through the variant's pipeline until free memory reaches
  * the high watermark (about half the arena) and every queued page is stored.
  *
- * One Engine per variant, kept for the whole benchmark so its compression workers stay warm
- * (piscina keeps the threads between drains); one warm-up round, then R rounds, every
- * round running every variant once in the same order (interleaved), so drift on this noisy
- * machine hits all variants alike. A ratio is taken round by round (A_r ÷ B_r, both
- * measured seconds apart) and quoted as the median with min–max over the rounds.
+ * Groups run one after another. Within a group, one Engine per variant, kept for the whole
+ * group so its compression workers stay warm (piscina keeps the threads between drains);
+ * one warm-up round, then R rounds, every round running every variant of the group once in
+ * the same order (interleaved), so drift on this noisy machine hits all variants alike; the
+ * group's engines are closed before the next group starts. A ratio, always between two
+ * variants of one group, is taken round by round (A_r ÷ B_r, both measured seconds apart)
+ * and quoted as the median with min–max over the rounds.
  *
  * Groups and the ratios they report:
  *   lz4         inline, kcompressd, padata:2 (onFull inline and wait)
@@ -35,7 +37,7 @@
  *   node --expose-gc scripts/dist/bench-pipelines.js [--rounds R] [--pages N] [--groups lz4,zstd,lz4-native,unmap]
  */
 import os from 'node:os';
-import { canCollect, createEngine, resolveConfig, settleHeap, type ConfigInput, type DrainResult, type Engine } from '@zreclaim/engine';
+import { canCollect, createEngine, resolveConfig, settleHeap, type DrainResult, type Engine } from '@zreclaim/engine';
 import { createContentSource } from '@zreclaim/workloads';
 import { median } from './bench-drain.js';
 import { kernelZramUnavailable, measureKernelZram, PagesFile } from './kernel-zram.js';
@@ -176,10 +178,6 @@ export async function benchPipelines(opts: BenchPipelinesOptions = {}): Promise<
   const rounds = opts.rounds ?? 5;
   const groups = opts.groups ?? GROUPS;
   const defs = VARIANTS.filter((v) => groups.includes(v.group));
-  const engines: Engine[] = defs.map((v) => {
-    const cfg: ConfigInput = { pages, poison: false, pipeline: v.pipeline, codec: v.codec, kswapd: { onFull: v.onFull }, unmapCostNs: v.unmapCostNs ?? 0 };
-    return createEngine(cfg);
-  });
   const drains: DrainResult[][] = defs.map(() => []);
   // The kernel's zram, on the pages the drains fill (the config's content, version 1).
   let kernelSkipped: string | undefined;
@@ -197,22 +195,39 @@ export async function benchPipelines(opts: BenchPipelinesOptions = {}): Promise<
   const kernelRates: number[] = [];
   const lastNative = defs.findLastIndex((v) => v.group === 'lz4-native');
   try {
-    for (let round = 0; round <= rounds; round++) {
-      for (let i = 0; i < defs.length; i++) {
-        await settleHeap();
-        const r = await engines[i].drain();
-        opts.onDrain?.(defs[i], round, r);
-        if (round > 0) drains[i].push(r);
-        if (i === lastNative && pagesFile) {
-          await settleHeap();
-          const k = await measureKernelZram(pagesFile, 2);
-          if (round > 0) kernelRates.push(k.pagesPerSec);
+    // One group at a time, its variants interleaved round by round, its engines closed
+    // before the next group starts: ratios never cross groups, and every engine left idle
+    // costs the others CPU (its isolates' background GC on V8's platform threads: 13 idle
+    // engines took ~12 % of a core for ~10 s after their drains here), which a two-worker
+    // pipeline needs and inline does not.
+    for (const group of GROUPS.filter((g) => groups.includes(g))) {
+      const members = defs.flatMap((v, i) => (v.group === group ? [i] : []));
+      const engines = new Map<number, Engine>(
+        members.map((i) => {
+          const v = defs[i];
+          return [i, createEngine({ pages, poison: false, pipeline: v.pipeline, codec: v.codec, kswapd: { onFull: v.onFull }, unmapCostNs: v.unmapCostNs ?? 0 })];
+        }),
+      );
+      try {
+        for (let round = 0; round <= rounds; round++) {
+          for (const i of members) {
+            await settleHeap();
+            const r = await engines.get(i)!.drain();
+            opts.onDrain?.(defs[i], round, r);
+            if (round > 0) drains[i].push(r);
+            if (i === lastNative && pagesFile) {
+              await settleHeap();
+              const k = await measureKernelZram(pagesFile, 2);
+              if (round > 0) kernelRates.push(k.pagesPerSec);
+            }
+          }
         }
+      } finally {
+        await Promise.all([...engines.values()].map((e) => e.close()));
       }
     }
   } finally {
     pagesFile?.remove();
-    await Promise.all(engines.map((e) => e.close()));
   }
   const p50 = (r: DrainResult, k: 'compress' | 'compress_batch') => (r.latency[k].count > 0 ? r.latency[k].p50 / 1000 : null);
   const medOrNull = (xs: (number | null)[]) => {
@@ -269,7 +284,7 @@ const us = (x: number | null) => (x === null ? '—' : x.toFixed(1));
 /** The tables as Markdown (figures, then ratios). */
 export function formatPipelines(b: PipelinesBench): string {
   const out: string[] = [];
-  out.push(`Pure drain, ${b.pages} pages (mix, lz4 ratio 2.3, 10 % same-filled), poison off; 1 warm-up + ${b.rounds} interleaved rounds, one engine per variant.`);
+  out.push(`Pure drain, ${b.pages} pages (mix, lz4 ratio 2.3, 10 % same-filled), poison off; 1 warm-up + ${b.rounds} rounds per group, the group's variants interleaved, one engine per variant.`);
   out.push(`Machine: ${b.machine}.`);
   out.push('');
   out.push('| variant | pages/s median | min–max | vs first of group | fifo_full ÷ pages | kswapd busy ms | compress p50 µs | batch p50 µs |');
