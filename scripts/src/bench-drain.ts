@@ -15,8 +15,8 @@
  *     SharedArrayBuffer, yield as often as kswapd does (every KSWAPD_RESCHED_MS; lz4-napi's
  *     Buffers are finalized in those turns).
  * Every phase starts on a settled heap (settleHeap: GC, then the queued Node-API
- * finalizers), so none pays for another's garbage. Runs alternate and each ratio is taken
- * pair by pair. `benchDrain({ codec: 'lz4-native' })` drains with that codec instead.
+ * finalizers), so none pays for another's garbage. Each ratio is taken pair by pair, and
+ * the engine and the bare lz4-napi loop swap order every other pair. `benchDrain({ codec: 'lz4-native' })` drains with that codec instead.
  *
  * On this 2-vCPU machine a single-threaded loop runs at two speeds (3.2 or 8 µs per
  * lz4-napi call, measured here) depending on whether the other vCPU — likely its SMT
@@ -26,7 +26,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { setImmediate as turn } from 'node:timers/promises';
-import { createEngine, KSWAPD_RESCHED_MS, settleHeap } from '@zreclaim/engine';
+import { createEngine, KSWAPD_RESCHED_MS, settleHeap, type DrainResult } from '@zreclaim/engine';
 import { createContentSource } from '@zreclaim/workloads';
 
 const require = createRequire(import.meta.url);
@@ -112,24 +112,34 @@ export async function benchDrain(opts: { pages?: number; runs?: number; codec?: 
   // The engine's own pure drain (inline pipeline): kswapd reclaims about 90 % of the arena.
   const engine = createEngine({ pages, content: CONTENT, seed: SEED, poison: false, codec });
   try {
-    await engine.drain(); // warm-up: JIT, lz4-napi loaded
+    // Warm-up (JIT, lz4-napi loaded). The loops compress as many of the same pages as a
+    // drain reclaims (the first ones, as the CLOCK hand takes them): the same every drain.
+    let n = (await engine.drain()).pages;
     const views = samePages(pages);
     const pool = new Uint8Array(new SharedArrayBuffer(pages * PAGE_SIZE)).fill(1);
     const napi = compressor('lz4');
     const native = compressor('lz4-native');
     const own = compressor(codec);
     for (let i = 0; i < runs; i++) {
-      await settleHeap();
-      const e = await engine.drain();
-      // The loops compress as many of the same pages as the engine reclaimed.
-      const n = e.pages;
+      // The engine and the bare lz4-napi loop swap places every other pair, as the gate's
+      // pairs do, so neither always runs first after the previous pair's phases.
+      let e: DrainResult | undefined;
+      if (i % 2 === 0) {
+        await settleHeap();
+        e = await engine.drain();
+        n = e.pages;
+      }
       await settleHeap();
       const rawPagesPerSec = n / bareLoop(napi, views, n);
+      if (e === undefined) {
+        await settleHeap();
+        e = await engine.drain();
+      }
       await settleHeap();
       const rawNativePagesPerSec = n / bareLoop(native, views, n);
       await settleHeap();
       const floorPagesPerSec = n / (await floorLoop(own, views, n, pool));
-      out.push({ enginePagesPerSec: e.pagesPerSec, rawPagesPerSec, ratio: e.pagesPerSec / rawPagesPerSec, rawNativePagesPerSec, floorPagesPerSec, reclaimed: n });
+      out.push({ enginePagesPerSec: e.pagesPerSec, rawPagesPerSec, ratio: e.pagesPerSec / rawPagesPerSec, rawNativePagesPerSec, floorPagesPerSec, reclaimed: e.pages });
     }
   } finally {
     await engine.close();
