@@ -16,7 +16,8 @@
  *     Buffers are finalized in those turns).
  * Every phase starts on a settled heap (settleHeap: GC, then the queued Node-API
  * finalizers), so none pays for another's garbage. Each ratio is taken pair by pair, and
- * the engine and the bare lz4-napi loop swap order every other pair. `benchDrain({ codec: 'lz4-native' })` drains with that codec instead.
+ * the engine and the bare lz4-napi loop swap order every other pair.
+ * `benchDrain({ codec: 'lz4-native' })` drains with that codec instead.
  *
  * On this 2-vCPU machine a single-threaded loop runs at two speeds (3.2 or 8 µs per
  * lz4-napi call, measured here) depending on whether the other vCPU — likely its SMT

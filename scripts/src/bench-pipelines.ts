@@ -197,9 +197,9 @@ export async function benchPipelines(opts: BenchPipelinesOptions = {}): Promise<
   try {
     // One group at a time, its variants interleaved round by round, its engines closed
     // before the next group starts: ratios never cross groups, and every engine left idle
-    // costs the others CPU (its isolates' background GC on V8's platform threads: 13 idle
-    // engines took ~12 % of a core for ~10 s after their drains here), which a two-worker
-    // pipeline needs and inline does not.
+    // costs the others CPU (13 idle engines kept the process's background threads, V8's
+    // platform threads and libuv's pool, at ~12 % of a core for ~10 s after their drains
+    // here), which a two-worker pipeline needs and inline does not.
     for (const group of GROUPS.filter((g) => groups.includes(g))) {
       const members = defs.flatMap((v, i) => (v.group === group ? [i] : []));
       const engines = new Map<number, Engine>(

@@ -1,8 +1,9 @@
 /**
  * The compression workers of a kcompressd / padata / batch pipeline, supervised: one ring,
- * one in-flight record and one counter diff block each, one long piscina task each. A worker that dies has its
- * in-flight batch recovered (recoverInflight) and its task resubmitted on the same ring;
- * piscina replaces the thread. The engine owns the thread pool (kept warm across runs).
+ * one in-flight record and one counter diff block each, one long piscina task each. A
+ * worker that dies has its unfolded counts and its in-flight batch recovered
+ * (recoverInflight) and its task resubmitted on the same ring; piscina replaces the
+ * thread. The engine owns the thread pool (kept warm across runs).
  */
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
@@ -13,8 +14,8 @@ import { releaseControl, wrapControl, type Remote } from './control.js';
 import { EngineError, message } from './errors.js';
 import type { Mm, SharedMm } from './mm.js';
 import type { PipelineReport } from './result.js';
-import { VMSTAT } from './vmstat.js';
 import { raceTimeout } from './timeout.js';
+import { VMSTAT } from './vmstat.js';
 
 /** Restarts of one crashed compression worker a run tolerates before it fails. */
 const MAX_RESTARTS = 8;
