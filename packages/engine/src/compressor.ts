@@ -314,8 +314,9 @@ export class Compressor {
 }
 
 /**
- * After a compression worker died: fold the counts it had not published (its diff block),
- * then put every page of its last batch where it belongs. Pages it had not stored go back
+ * After a compression worker died: fold the counts it had not published (its diff block,
+ * which its replacement then takes over empty), then put every page of its last batch
+ * where it belongs. Pages it had not stored go back
  * to RESIDENT (their bytes are intact); pages it had stored are published and counted
  * (their bytes may already be poisoned). Returns how many pages went back to RESIDENT and
  * how many were kept stored.

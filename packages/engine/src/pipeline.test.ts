@@ -102,6 +102,20 @@ describe('reclaim pipelines', () => {
     expect(r.counters.pswpout - r.counters.notify_free).toBe(r.checks.stored_pages);
   });
 
+  it('a compression worker that dies while busy: the counts it had not yet folded are counted once, no more', async () => {
+    // 50 µs of injected work a page keeps the worker behind kswapd, so it never idles and folds
+    // its counter diffs only every VMSTAT_FOLD_MS (~40 pages): when it dies at page 100, the
+    // pages stored since its last fold are counted only in its diff block (8–16 pages here).
+    // Recovery folds the block; the replacement, which takes over the same block, must not
+    // fold them again (a recovery that left them there fails this test).
+    const r = await run({ ...small, apps: 1, duration: 0.6, pipeline: 'batch:8', kswapd: { onFull: 'wait' }, inject: { compressFailPage: -1, compressorExitAfter: 100, compressSpinNs: 50_000 } });
+    expect(r.pipeline.crashes).toBe(1);
+    expect(r.checks.mismatches).toBe(0);
+    expect(r.checks.problems).toEqual([]);
+    expect(r.counters.pswpout - r.counters.notify_free).toBe(r.checks.stored_pages);
+    expect(r.counters.pswpout).toBe(r.counters.pgsteal_anon);
+  });
+
   it('a pure drain reclaims through the workers, and closing the engine during one ends it promptly', async () => {
     const engine = createEngine({ pages: 2048, pipeline: 'padata:2+batch:8', poison: false });
     engines.push(engine);
