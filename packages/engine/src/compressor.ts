@@ -103,9 +103,14 @@ export class Compressor {
     this.ring = new Ring(c.ringCapacity, task.ring);
     this.inflight = new Inflight(c.pipe.batch, task.inflight);
     this.stamps = new Float64Array(task.stamps);
-    this.codec = createCodec(c.codec, c.pageSize);
-    this.codec.prepare?.(this.mm.arenaBuf, this.mm.pages);
     this.store = createStore(this.mm, c);
+    // A synchronous codec is the store's own (one set of page views per thread, not two); an
+    // asynchronous one (zstd) is this worker's alone, the store holding the sync fallback.
+    if (this.store.codec.name === c.codec) this.codec = this.store.codec;
+    else {
+      this.codec = createCodec(c.codec, c.pageSize);
+      this.codec.prepare?.(this.mm.arenaBuf, this.mm.pages);
+    }
     this.reclaimer = new Reclaimer(this.mm, this.store);
     if (warm) keepWarm(shapeKey('compressor', c), () => compressorTemplate(c));
     this.batch = new Int32Array(c.pipe.batch);

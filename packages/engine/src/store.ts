@@ -88,7 +88,7 @@ export class ZramStore {
 
   constructor(
     private readonly mm: Mm,
-    private readonly codec: Codec,
+    readonly codec: Codec,
     private readonly decoder: (id: number) => Codec,
     opts: { hugeThreshold: number; poison: boolean; compressSpinNs?: number },
   ) {
