@@ -1,7 +1,8 @@
 // Test-only workload: unmaps and maps ranges back, faults and writes at random, pages ranges
 // out, all at once in every application, so slot frees from unmap and from swap-in race the
 // GC worker and reclaim; checks what unmapRange/kill return, and ends with a kill (params.exit
-// 'kill') or one unmapRange over everything.
+// 'kill') or one unmapRange over everything. It does params.ops operations (default 2 500), not
+// as many as fit in the run's duration, so what a test sees does not depend on the host's speed.
 import type { PageApi, WorkloadContext } from '@zreclaim/workloads';
 
 export default async function churn(api: PageApi, ctx: WorkloadContext): Promise<void> {
@@ -17,8 +18,9 @@ export default async function churn(api: PageApi, ctx: WorkloadContext): Promise
     api.write(i);
     if ((i & 63) === 63) await api.checkpoint();
   }
+  const target = Number(ctx.params.ops ?? 2_500);
   let ops = 0;
-  while (!api.shouldStop()) {
+  while (ops < target && !api.shouldStop()) {
     const r = api.random();
     if (r < 0.7) {
       const i = rnd();
