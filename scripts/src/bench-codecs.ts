@@ -13,7 +13,7 @@
  *   node scripts/dist/bench-codecs.js [pages] [runs]
  */
 import os from 'node:os';
-import { createCodec } from '@zreclaim/engine';
+import { createCodec } from '@zreclaim/engine/internal';
 import { createContentSource } from '@zreclaim/workloads';
 import { median } from './bench-drain.js';
 

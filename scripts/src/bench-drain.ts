@@ -27,7 +27,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { setImmediate as turn } from 'node:timers/promises';
-import { createEngine, KSWAPD_RESCHED_MS, settleHeap, type DrainResult } from '@zreclaim/engine';
+import { createEngine, KSWAPD_RESCHED_MS, settleHeap, type DrainResult } from '@zreclaim/engine/internal';
 import { createContentSource } from '@zreclaim/workloads';
 
 const require = createRequire(import.meta.url);

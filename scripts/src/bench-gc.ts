@@ -26,7 +26,7 @@
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { createCodec, createEngine, GC_BATCH, type ConfigInput, type Engine, type RunResult } from '@zreclaim/engine';
+import { createCodec, createEngine, GC_BATCH, type ConfigInput, type Engine, type RunResult } from '@zreclaim/engine/internal';
 import { GcQueue, ZsPool } from '@zreclaim/shm';
 import { machineLine, median } from './bench-drain.js';
 import { createContentSource } from '@zreclaim/workloads';

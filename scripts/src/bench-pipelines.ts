@@ -37,7 +37,7 @@
  *   node --expose-gc scripts/dist/bench-pipelines.js [--rounds R] [--pages N] [--groups lz4,zstd,lz4-native,unmap]
  */
 import os from 'node:os';
-import { canCollect, createEngine, resolveConfig, settleHeap, type DrainResult, type Engine } from '@zreclaim/engine';
+import { canCollect, createEngine, resolveConfig, settleHeap, type DrainResult, type Engine } from '@zreclaim/engine/internal';
 import { createContentSource } from '@zreclaim/workloads';
 import { median } from './bench-drain.js';
 import { kernelZramUnavailable, measureKernelZram, PagesFile } from './kernel-zram.js';

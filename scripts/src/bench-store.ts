@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { ZsPool } from '@zreclaim/shm';
-import { createEngine } from '@zreclaim/engine';
+import { createEngine } from '@zreclaim/engine/internal';
 import { createContentSource } from '@zreclaim/workloads';
 import { machineLine, median } from './bench-drain.js';
 

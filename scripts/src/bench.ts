@@ -5,7 +5,7 @@
  *   3. engine metadata bytes per page
  * Not a test: figures vary with the machine; quote medians with the machine line.
  */
-import { canCollect, createSharedMm, KSWAPD_RESCHED_MS, resolveConfig } from '@zreclaim/engine';
+import { canCollect, createSharedMm, KSWAPD_RESCHED_MS, resolveConfig } from '@zreclaim/engine/internal';
 import { benchDrain, drainSummary, machineLine } from './bench-drain.js';
 import { benchRing } from './bench-ring.js';
 

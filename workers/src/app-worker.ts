@@ -3,7 +3,7 @@
  * the application in engine/app.ts. Started and supervised by piscina, one long task each.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { collectBeforeTask, exposeControl, prepareApplication, type AppTask } from '@zreclaim/engine';
+import { collectBeforeTask, exposeControl, prepareApplication, type AppTask } from '@zreclaim/engine/internal';
 
 export default async function appWorker(task: AppTask & { port: MessagePort }) {
   collectBeforeTask();

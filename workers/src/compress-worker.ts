@@ -4,7 +4,7 @@
  * supervised by piscina (one long task each; a dead worker's task is resubmitted).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { collectBeforeTask, Compressor, exposeControl, type CompressorTask } from '@zreclaim/engine';
+import { collectBeforeTask, Compressor, exposeControl, type CompressorTask } from '@zreclaim/engine/internal';
 
 export default async function compressWorker(task: CompressorTask & { port: MessagePort }) {
   collectBeforeTask();

@@ -4,7 +4,7 @@
  * per run on a thread the engine keeps warm).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { collectBeforeTask, exposeControl, GcWorker, type GcTask } from '@zreclaim/engine';
+import { collectBeforeTask, exposeControl, GcWorker, type GcTask } from '@zreclaim/engine/internal';
 
 export default async function gcWorker(task: GcTask & { port: MessagePort }) {
   collectBeforeTask();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigSchema } from '@zreclaim/engine';
+import { ConfigSchema } from '@zreclaim/engine/internal';
 import { flagFor, toConfigInput } from './options.js';
 import { defaultOf, helpSuffix, kindsOf } from './schema.js';
 

@@ -2,7 +2,7 @@
  * What the help shows about config fields (defaults, ranges, content kinds) comes from the
  * engine's own schema, so the help cannot drift from what the engine accepts.
  */
-import { ConfigSchema } from '@zreclaim/engine';
+import { ConfigSchema } from '@zreclaim/engine/internal';
 import { z } from 'zod';
 
 interface JsonNode {

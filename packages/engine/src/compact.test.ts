@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from './index.js';
+import { createEngine, type Engine } from './internal.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createEngine, type Engine, type RunResult, RunResultSchema } from './index.js';
+import { ConfigError, createEngine, type Engine, type RunResult, RunResultSchema } from './internal.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {

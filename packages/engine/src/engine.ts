@@ -10,7 +10,6 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { MessageChannel } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { type HistogramSummary, Inflight, PageState, Ring, STATE_MASK } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
@@ -33,6 +32,7 @@ import { createStore, onDisk, slotBytes } from './store.js';
 import { keepWarm, shapeKey, templateConfig } from './warm.js';
 import { gcReport, startGc, type GcPools, type GcStats } from './gc.js';
 import { raceTimeout } from './timeout.js';
+import { threadScript } from './thread-scripts.js';
 
 export interface Progress {
   elapsedMs: number;
@@ -59,10 +59,6 @@ export interface RunOptions {
 }
 
 
-/** Compiled application worker; the same relative path from src/ (vitest) and dist/. */
-const APP_WORKER = fileURLToPath(new URL('../../../workers/dist/app-worker.js', import.meta.url));
-const COMPRESS_WORKER = fileURLToPath(new URL('../../../workers/dist/compress-worker.js', import.meta.url));
-const GC_WORKER = fileURLToPath(new URL('../../../workers/dist/gc-worker.js', import.meta.url));
 /** How long the end of a run waits for the GC worker to empty its queue before it terminates it. */
 const GC_FINISH_MS = 60_000;
 
@@ -247,7 +243,7 @@ export class Engine {
 
   /** The GC worker's thread (gc: async), kept warm across runs like the other pools. */
   private readonly gcPools: GcPools = {
-    get: () => (this.gcThreads ??= new Piscina({ filename: GC_WORKER, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' })),
+    get: () => (this.gcThreads ??= new Piscina({ filename: threadScript('gc-worker'), minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' })),
     discard: async (pool) => {
       if (this.gcThreads === pool) this.gcThreads = undefined;
       await pool.destroy().catch(() => undefined);
@@ -261,7 +257,7 @@ export class Engine {
         void this.compressors.destroy();
         this.compressors = undefined;
       }
-      return (this.compressors ??= new Piscina({ filename: COMPRESS_WORKER, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' }));
+      return (this.compressors ??= new Piscina({ filename: threadScript('compress-worker'), minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' }));
     },
     isCurrent: (pool) => this.compressors === pool,
     discard: async (pool) => {
@@ -274,7 +270,7 @@ export class Engine {
     if (this.pool && this.pool.options.maxThreads === threads) return this.pool;
     void this.pool?.destroy();
     this.pool = new Piscina({
-      filename: APP_WORKER,
+      filename: threadScript('app-worker'),
       minThreads: threads,
       maxThreads: threads,
       concurrentTasksPerWorker: 1,

@@ -1,20 +1,15 @@
+/**
+ * `@zreclaim/engine`: the public API for load tests.
+ *
+ *   await using engine = createEngine({ pages: 16384, pipeline: 'kcompressd' });
+ *   const result = await engine.run({ workload, signal, onProgress });
+ *
+ * Latencies in results are nanoseconds. Everything else the repository's own tools use is in
+ * `@zreclaim/engine/internal`, which follows the engine rather than semver.
+ */
 export { createEngine, Engine, type DrainResult, type Progress, type RunOptions } from './engine.js';
 export { EngineError } from './errors.js';
-export { resolveConfig, configHash, ConfigError, ConfigSchema, type Config, type ConfigInput, PIPELINES, CODECS, parsePipeline, type PipelineSpec } from './config.js';
-export { withEnvInjection, INJECT_COMPRESS_ENV } from './config.js';
-export { RunResultSchema, RESULT_SCHEMA, resultJsonSchema, type RunResult, type GcReport } from './result.js';
-export { GcWorker, GC_BATCH, type GcTask, type GcStats, type GcControl } from './gc.js';
-export { VMSTAT, PROC_VMSTAT, ZRAM_MM_STAT_GAUGES, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
-export { prepareApplication, type AppTask, type AppControl } from './app.js';
-export { exposeControl } from './control.js';
-export { Compressor, recoverInflight, type CompressorControl, type CompressorTask, type CompressorStats } from './compressor.js';
-export { OffloadReclaimer } from './offload.js';
-export { createCodec, type Codec } from './codec.js';
-export { Mm, createSharedMm, type SharedMm } from './mm.js';
-export { ZramStore, StoreResult, createStore } from './store.js';
-export { Reclaimer } from './reclaim.js';
-export { Kswapd, KSWAPD_RESCHED_MS } from './kswapd.js';
-export { AppPages, type AppStats } from './page-api.js';
-export { environment, type Environment } from './env.js';
-export { settleHeap, canCollect, collectBeforeTask } from './settle.js';
+export { resolveConfig, ConfigError, type Config, type ConfigInput, PIPELINES, CODECS } from './config.js';
+export { RunResultSchema, RESULT_SCHEMA, type RunResult } from './result.js';
+export { VMSTAT, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
 export type { PageApi, Workload, WorkloadContext } from '@zreclaim/workloads';

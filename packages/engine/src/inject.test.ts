@@ -1,7 +1,7 @@
 // The injected compression slowdown (inject.compressSpinNs, ZRECLAIM_INJECT_COMPRESS_NS): busy
 // work on every compressed page, wherever it is compressed, that the gate must catch.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, configHash, createEngine, resolveConfig, withEnvInjection, type Engine } from './index.js';
+import { ConfigError, configHash, createEngine, resolveConfig, withEnvInjection, type Engine } from './internal.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {

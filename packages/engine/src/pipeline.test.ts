@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, RunResultSchema, settleHeap, type Engine, type RunResult } from './index.js';
+import { createEngine, RunResultSchema, settleHeap, type Engine, type RunResult } from './internal.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {

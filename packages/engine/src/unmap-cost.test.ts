@@ -1,7 +1,7 @@
 // The unmap-cost model knob (config.unmapCostNs): busy work per reclaimed page on the
 // reclaiming thread — kswapd or a direct reclaimer — and never on a compression worker.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, resolveConfig, type Engine } from './index.js';
+import { createEngine, resolveConfig, type Engine } from './internal.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {

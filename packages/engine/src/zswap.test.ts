@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PageState, STATE_MASK } from '@zreclaim/shm';
 import { pageChecksum } from '@zreclaim/workloads';
-import { ConfigError, createEngine, resolveConfig, type Engine, type RunResult } from './index.js';
+import { ConfigError, createEngine, resolveConfig, type Engine, type RunResult } from './internal.js';
 import { createSharedMm, disposeSharedMm, Mm } from './mm.js';
 import { Reclaimer } from './reclaim.js';
 import { mapAllPages } from './testing/mapped.js';

@@ -5,7 +5,7 @@
  * spreads and ratios to the first variant, or one `zreclaim.compare/v1` document.
  */
 import { Command, Option } from 'commander';
-import { CODECS, ConfigError, configHash, createEngine, EngineError, environment, PIPELINES, type Config, type Engine } from '@zreclaim/engine';
+import { CODECS, ConfigError, configHash, createEngine, EngineError, environment, PIPELINES, type Config, type Engine } from '@zreclaim/engine/internal';
 import { COMPARE_SCHEMA, type CompareResult, type CompareRun } from '../compare-schema.js';
 import { METRICS, ratio, runProblems, summarize, trimRun } from '../compare-stats.js';
 import { readConfigFile } from '../config-file.js';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { environment, withEnvInjection } from '@zreclaim/engine';
+import { environment, withEnvInjection } from '@zreclaim/engine/internal';
 import { EXIT, UsageError } from '../errors.js';
 import { parseInt10 } from '../options.js';
 import { progressWanted } from '../progress.js';

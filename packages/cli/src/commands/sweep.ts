@@ -7,7 +7,7 @@
  */
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
-import { CODECS, ConfigError, configHash, createEngine, EngineError, PIPELINES, resolveConfig, type Config, type ConfigInput, type Engine, type RunResult } from '@zreclaim/engine';
+import { CODECS, ConfigError, configHash, createEngine, EngineError, PIPELINES, resolveConfig, type Config, type ConfigInput, type Engine, type RunResult } from '@zreclaim/engine/internal';
 import { readConfigFile } from '../config-file.js';
 import { EXIT, UsageError } from '../errors.js';
 import { num, us } from '../format/units.js';

@@ -4,7 +4,7 @@
  * sections are left out.
  */
 import Table from 'cli-table3';
-import { LATENCIES, PROC_VMSTAT, VMSTAT, ZRAM_MM_STAT_GAUGES, type Config, type RunResult } from '@zreclaim/engine';
+import { LATENCIES, PROC_VMSTAT, VMSTAT, ZRAM_MM_STAT_GAUGES, type Config, type RunResult } from '@zreclaim/engine/internal';
 import { bytes, int, num, secs, us } from './units.js';
 
 /** /proc/vmstat counters, always shown (in this order). */

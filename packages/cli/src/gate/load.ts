@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { CODECS, ConfigError, configHash, LATENCIES, resolveConfig, VMSTAT, type Config } from '@zreclaim/engine';
+import { CODECS, ConfigError, configHash, LATENCIES, resolveConfig, VMSTAT, type Config } from '@zreclaim/engine/internal';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { readUserFile } from '../read-file.js';

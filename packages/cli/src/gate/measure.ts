@@ -16,7 +16,7 @@
  * a single-threaded loop runs at two speeds depending on the other vCPU's load: short pairs
  * and medians keep a pair whose halves landed in different modes from moving the result.
  */
-import { createCodec, createEngine, EngineError, settleHeap, type Config, type Engine, type RunResult } from '@zreclaim/engine';
+import { createCodec, createEngine, EngineError, settleHeap, type Config, type Engine, type RunResult } from '@zreclaim/engine/internal';
 import { createContentSource } from '@zreclaim/workloads';
 import { median } from '../compare-stats.js';
 import type { LoadedScenario, LoadedVariant } from './load.js';

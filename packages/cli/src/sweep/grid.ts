@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { CODECS, parsePipeline } from '@zreclaim/engine';
+import { CODECS, parsePipeline } from '@zreclaim/engine/internal';
 import { UsageError } from '../errors.js';
 import { readUserFile } from '../read-file.js';
 
