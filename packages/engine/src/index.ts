@@ -18,3 +18,4 @@ export { AppPages, type AppStats } from './page-api.js';
 export { environment, type Environment } from './env.js';
 export { settleHeap, canCollect, collectBeforeTask } from './settle.js';
 export type { PageApi, Workload, WorkloadContext } from '@zreclaim/workloads';
+export { defineWorkload } from '@zreclaim/workloads';
