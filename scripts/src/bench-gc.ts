@@ -90,7 +90,7 @@ async function once(v: Variant, measure: 'kill' | 'swapin', pattern: boolean): P
   });
   const params: GcBenchParams = { region, measure, pattern, channel: CHANNEL, runId };
   settle();
-  const result = await v.engine.run({ kind: 'module', module: WORKLOAD, params: params as unknown as Record<string, unknown> });
+  const result = await v.engine.run({ workload: { kind: 'module', module: WORKLOAD, params: params as unknown as Record<string, unknown> } });
   const report = await got;
   reports.delete(runId);
   if (!result.checks.counters_add_up) throw new Error(`${v.name}: the run's counters do not add up: ${result.checks.problems.join('; ')}`);

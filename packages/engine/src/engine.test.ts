@@ -84,7 +84,7 @@ describe('a reclaim run', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 800);
     const t0 = performance.now();
-    const r = await engine.run(undefined, { signal: ac.signal });
+    const r = await engine.run({ signal: ac.signal });
     expect(performance.now() - t0).toBeLessThan(20_000);
     expect(r.ended).toBe('aborted');
     expectCountersAddUp(r);
@@ -94,7 +94,7 @@ describe('a reclaim run', () => {
     const engine = createEngine({ ...small, apps: 2, duration: 1.5 });
     engines.push(engine);
     const seen: number[] = [];
-    await engine.run(undefined, { progressIntervalMs: 100, onProgress: (p) => seen.push(p.apps.reduce((s, a) => s + a.reads + a.writes, 0)) });
+    await engine.run({ progressIntervalMs: 100, onProgress: (p) => seen.push(p.apps.reduce((s, a) => s + a.reads + a.writes, 0)) });
     expect(seen.length).toBeGreaterThan(3);
     expect(seen[seen.length - 1]).toBeGreaterThan(seen[0]);
   });
@@ -160,7 +160,7 @@ describe('failures end the run cleanly', () => {
     const engine = createEngine({ ...small, apps: 1, duration: 60 });
     engines.push(engine);
     const t0 = performance.now();
-    const r = await engine.run(undefined, { signal: AbortSignal.abort() });
+    const r = await engine.run({ signal: AbortSignal.abort() });
     expect(performance.now() - t0).toBeLessThan(10_000);
     expect(r.ended).toBe('aborted');
     expectCountersAddUp(r);
@@ -170,7 +170,7 @@ describe('failures end the run cleanly', () => {
     const engine = createEngine({ ...small, apps: 2, duration: 1.5, workload: { kind: 'module', module: mod('early-exit-workload') } });
     engines.push(engine);
     const seen: number[] = [];
-    await engine.run(undefined, { progressIntervalMs: 100, onProgress: (p) => seen.push(p.elapsedMs) });
+    await engine.run({ progressIntervalMs: 100, onProgress: (p) => seen.push(p.elapsedMs) });
     expect(seen.length).toBeGreaterThan(5);
   });
 

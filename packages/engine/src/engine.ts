@@ -1,6 +1,7 @@
 /**
- * The public API: createEngine(config) → engine.run(workload?, { onProgress, signal }) →
- * RunResult; engine.close() releases the worker threads.
+ * The public API: `createEngine(config)` → `engine.run({ workload, signal, onProgress })` →
+ * RunResult; `engine.drain({ signal })` → DrainResult; `engine.close()` (or `await using`)
+ * releases the worker threads.
  *
  * A run: the main thread allocates the shared memory, starts kswapd (an async loop on this
  * thread), starts one application worker per app through piscina and controls them through
@@ -11,7 +12,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { type HistogramSummary, Inflight, PageState, Ring, STATE_MASK } from '@zreclaim/shm';
+import { Inflight, PageState, Ring, STATE_MASK } from '@zreclaim/shm';
 import { createContentSource } from '@zreclaim/workloads';
 import { loadWorkload, type AppControl, type AppTask } from './app.js';
 import type { CompressorStats } from './compressor.js';
@@ -26,7 +27,7 @@ import { inlineReport, startPipeline, STOP_GRACE_MS, type CompressorPools } from
 import type { AppStats } from './page-api.js';
 import { OffloadReclaimer } from './offload.js';
 import { Reclaimer } from './reclaim.js';
-import { RESULT_SCHEMA, type PipelineReport, type RunResult } from './result.js';
+import { RESULT_SCHEMA, type LatencySummary, type PipelineReport, type RunResult } from './result.js';
 import type { LatencyName, VmstatName } from './vmstat.js';
 import { createStore, onDisk, slotBytes } from './store.js';
 import { keepWarm, shapeKey, templateConfig } from './warm.js';
@@ -34,14 +35,23 @@ import { gcReport, startGc, type GcPools, type GcStats } from './gc.js';
 import { raceTimeout } from './timeout.js';
 import { threadScript } from './thread-scripts.js';
 
+/** A live reading of a run, passed to `onProgress`. Memory is in pages of config.pageSize. */
 export interface Progress {
+  /** Milliseconds since the applications started their access phase. */
   elapsedMs: number;
+  /** The run's duration (config.duration), in milliseconds. */
   durationMs: number;
+  /** Free pages of the RAM budget (negative: overcommitted). */
   free: number;
+  /** Pages resident in RAM. */
   resident: number;
+  /** The compressed pool's footprint, in pages. */
   poolPages: number;
+  /** Pages reclaimed so far. */
   pgsteal_anon: number;
+  /** Pages faulted back in so far. */
   pswpin: number;
+  /** Allocations that had to reclaim directly so far. */
   allocstall: number;
   /** Live statistics from each application (through the control plane). */
   apps: AppStats[];
@@ -49,15 +59,38 @@ export interface Progress {
   compressors: CompressorStats[];
 }
 
+/** Options of `engine.run()`; every field is optional. */
 export interface RunOptions {
-  onProgress?: (p: Progress) => void;
+  /** The workload to run instead of the config's `workload` (same shape: usemem or `{ kind: 'module', module, params }`). */
+  workload?: ConfigInput['workload'];
+  /**
+   * Stops the run early: the applications stop at their next checkpoint, the run winds down
+   * as at its end, and run() resolves with a full result whose `ended` is 'aborted' (its
+   * checks still apply). A signal aborted before the call stops the run at once.
+   */
   signal?: AbortSignal;
-  /** How often onProgress is called (ms). */
+  /** Called every `progressIntervalMs` while the applications run. */
+  onProgress?: (p: Progress) => void;
+  /** How often onProgress is called, in milliseconds (default 250). */
   progressIntervalMs?: number;
-  /** Fault injection, for tests: the GC worker (gc: async) exits after this many bulk frees. */
-  inject?: { gcExitAfterBulkFrees?: number };
 }
 
+/** Options of `engine.drain()`. */
+export interface DrainOptions {
+  /**
+   * Stops the drain: kswapd stops, the compression workers empty their rings, and drain()
+   * rejects with the signal's reason (a DOMException named 'AbortError' unless the caller
+   * gave another reason), as fetch() does; there is no partial result (a drain's figure is
+   * its rate over the whole drain). The engine stays usable.
+   */
+  signal?: AbortSignal;
+}
+
+/** RunOptions with fault injection, for tests only (not part of the public type). */
+export interface InternalRunOptions extends RunOptions {
+  /** The GC worker (gc: async) exits after this many bulk frees. */
+  inject?: { gcExitAfterBulkFrees?: number };
+}
 
 /** How long the end of a run waits for the GC worker to empty its queue before it terminates it. */
 const GC_FINISH_MS = 60_000;
@@ -97,7 +130,12 @@ function kswapdTemplate(c: Config, offload: boolean): unknown {
   return { mm, store, reclaimer, kswapd: new Kswapd(mm, reclaimer, t.kswapd.slice, compactor) };
 }
 
-export class Engine {
+/**
+ * An engine: one config, threads kept warm across runs. One run or drain at a time; close()
+ * (or leaving an `await using` scope, which calls it) stops a run in progress, waits for it
+ * and releases the threads; a closed engine refuses to run.
+ */
+export class Engine implements AsyncDisposable {
   readonly config: Config;
   private pool: Piscina | undefined;
   private closed = false;
@@ -111,8 +149,9 @@ export class Engine {
   }
 
   /** Run a workload (default: the config's) to the end and return its result. */
-  async run(workload?: ConfigInput['workload'], opts: RunOptions = {}): Promise<RunResult> {
+  async run(opts: RunOptions = {}): Promise<RunResult> {
     this.checkIdle();
+    const { workload } = opts;
     const c = workload === undefined ? this.config : resolveConfig({ ...this.input, workload });
     return this.exclusive(this.runOnce(c, opts));
   }
@@ -123,10 +162,13 @@ export class Engine {
    * the high watermark and every queued page is stored. The RAM budget is the arena itself
    * and the high watermark half of it, so kswapd reclaims most of the arena. This is the
    * benchmark that compares pipelines and codecs on the same pages.
+   *
+   * An abort through `signal` rejects with the signal's reason (see DrainOptions).
    */
-  async drain(): Promise<DrainResult> {
+  async drain(opts: DrainOptions = {}): Promise<DrainResult> {
     this.checkIdle();
-    return this.exclusive(this.drainOnce(this.config));
+    opts.signal?.throwIfAborted();
+    return this.exclusive(this.drainOnce(this.config, opts.signal));
   }
 
   private checkIdle(): void {
@@ -158,18 +200,18 @@ export class Engine {
     return { pipeline, reclaimer, store, kswapd };
   }
 
-  private async drainOnce(base: Config): Promise<DrainResult> {
+  private async drainOnce(base: Config, signal: AbortSignal | undefined): Promise<DrainResult> {
     const pages = base.pages;
     const c: Config = { ...base, ramPages: pages, wmark: { min: 1, low: Math.floor(pages * 0.45), high: Math.floor(pages * 0.49) } };
     const shared = createSharedMm(c);
     try {
-      return await this.drainOn(c, shared);
+      return await this.drainOn(c, shared, signal);
     } finally {
       disposeSharedMm(shared);
     }
   }
 
-  private async drainOn(c: Config, shared: SharedMm): Promise<DrainResult> {
+  private async drainOn(c: Config, shared: SharedMm, signal: AbortSignal | undefined): Promise<DrainResult> {
     const pages = c.pages;
     const mm = new Mm(shared);
     const content = createContentSource(c.content, c.pageSize, c.seed);
@@ -192,7 +234,8 @@ export class Engine {
     mm.zone.wakeKswapd();
     const deadline = t0 + 120_000;
     let err: unknown;
-    while (failedNow === undefined && (mm.freePages() < mm.zone.wmarkHigh || reclaimer.pending() > 0)) {
+    // An abort is seen at the next turn of this loop (at most a millisecond's timer away).
+    while (failedNow === undefined && !signal?.aborted && (mm.freePages() < mm.zone.wmarkHigh || reclaimer.pending() > 0)) {
       // kswapd going to sleep ends an inline drain at once; pages still with the workers are
       // polled for on a timer, not setImmediate (a busy main thread takes a core from them).
       await Promise.race([kswapd.nextSleep(), delay(1)]);
@@ -205,6 +248,7 @@ export class Engine {
       }
       if (kswapd.error || failedNow) break;
     }
+    if (signal?.aborted) failedNow ??= signal.reason;
     const secs = (performance.now() - t0) / 1000;
     this.stopCurrent = undefined;
     if (failedNow !== undefined) err ??= failedNow;
@@ -228,6 +272,12 @@ export class Engine {
     };
   }
 
+  /** `await using engine = createEngine(config)`: leaving the scope closes the engine. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Stop a run or drain in progress, wait for it, and release the worker threads. Safe to call again. */
   async close(): Promise<void> {
     this.closed = true;
     // Closing during a run stops it and waits for it: terminating workers mid-operation
@@ -280,7 +330,7 @@ export class Engine {
     return this.pool;
   }
 
-  private async runOnce(c: Config, opts: RunOptions): Promise<RunResult> {
+  private async runOnce(c: Config, opts: InternalRunOptions): Promise<RunResult> {
     await preflight(c);
     const shared = createSharedMm(c);
     try {
@@ -290,7 +340,7 @@ export class Engine {
     }
   }
 
-  private async runOn(c: Config, shared: SharedMm, opts: RunOptions): Promise<RunResult> {
+  private async runOn(c: Config, shared: SharedMm, opts: InternalRunOptions): Promise<RunResult> {
     const env = environment(configHash(c));
     const mm = new Mm(shared);
     const { pipeline, kswapd, store } = this.reclaimPath(c, shared, mm);
@@ -472,17 +522,21 @@ export class Engine {
 }
 
 
+/** What `engine.drain()` returns. Units are in the names; `latency` is in nanoseconds. */
 export interface DrainResult {
   schema: 'zreclaim.drain/v1';
   environment: ReturnType<typeof environment>;
   pipeline: PipelineReport;
   /** Pages reclaimed (pgsteal_anon). */
   pages: number;
+  /** The drain's wall-clock time, in seconds. */
   seconds: number;
   pagesPerSec: number;
+  /** Milliseconds kswapd spent reclaiming (not asleep or yielding). */
   kswapdBusyMs: number;
   counters: Record<VmstatName, number>;
-  latency: Record<LatencyName, HistogramSummary>;
+  /** Latency histograms by name, every value in nanoseconds (see LatencySummary). */
+  latency: Record<LatencyName, LatencySummary>;
 }
 
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type RunResult, RunResultSchema } from './internal.js';
+import { createEngine, type Engine, type InternalRunOptions, type RunResult, RunResultSchema } from './internal.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -101,14 +101,14 @@ describe('the zram GC worker', () => {
     const e = engine({ ...small, duration: 60, gc: { mode: 'async' }, workload: { kind: 'usemem', unmap: true, exit: 'kill' } });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 500);
-    const r = await e.run(undefined, { signal: ac.signal });
+    const r = await e.run({ signal: ac.signal });
     expect(r.ended).toBe('aborted');
     expectStoreEmpty(r);
   });
 
   it('a GC worker that dies fails the run with a clear error, and the engine runs again afterwards', async () => {
     const e = engine({ ...small, gc: { mode: 'async' }, workload: { kind: 'usemem', unmap: true, exit: 'kill' } });
-    await expect(e.run(undefined, { inject: { gcExitAfterBulkFrees: 3 } })).rejects.toThrow(/GC worker died: .*not freed/);
+    await expect(e.run({ inject: { gcExitAfterBulkFrees: 3 } } as InternalRunOptions)).rejects.toThrow(/GC worker died: .*not freed/);
     // piscina replaced the thread: the next run on the same engine has a GC worker again.
     const r = await e.run();
     expectStoreEmpty(r);

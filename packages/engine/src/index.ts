@@ -7,9 +7,9 @@
  * Latencies in results are nanoseconds. Everything else the repository's own tools use is in
  * `@zreclaim/engine/internal`, which follows the engine rather than semver.
  */
-export { createEngine, Engine, type DrainResult, type Progress, type RunOptions } from './engine.js';
+export { createEngine, Engine, type DrainOptions, type DrainResult, type Progress, type RunOptions } from './engine.js';
 export { EngineError } from './errors.js';
 export { resolveConfig, ConfigError, type Config, type ConfigInput, PIPELINES, CODECS } from './config.js';
-export { RunResultSchema, RESULT_SCHEMA, type RunResult } from './result.js';
+export { RunResultSchema, RESULT_SCHEMA, type RunResult, type LatencySummary } from './result.js';
 export { VMSTAT, LATENCIES, type VmstatName, type LatencyName } from './vmstat.js';
-export type { PageApi, Workload, WorkloadContext } from '@zreclaim/workloads';
+export { defineWorkload, type PageApi, type Workload, type WorkloadContext } from '@zreclaim/workloads';

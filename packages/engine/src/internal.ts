@@ -4,6 +4,7 @@
  * plane). Not covered by semver: it changes with the engine.
  */
 export * from './index.js';
+export type { InternalRunOptions } from './engine.js';
 export { configHash, ConfigSchema, parsePipeline, withEnvInjection, INJECT_COMPRESS_ENV, type PipelineSpec } from './config.js';
 export { resultJsonSchema, type GcReport } from './result.js';
 export { GcWorker, GC_BATCH, type GcTask, type GcStats, type GcControl } from './gc.js';

@@ -8,10 +8,10 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.close()));
 });
 
-async function run(config: Parameters<typeof createEngine>[0], opts?: Parameters<Engine['run']>[1]): Promise<RunResult> {
+async function run(config: Parameters<typeof createEngine>[0], opts?: Parameters<Engine['run']>[0]): Promise<RunResult> {
   const engine = createEngine(config);
   engines.push(engine);
-  return engine.run(undefined, opts);
+  return engine.run(opts);
 }
 
 /** Every page accounted for: stored once, popped once, counters in step. */

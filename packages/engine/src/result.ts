@@ -11,17 +11,47 @@ import { LATENCIES, VMSTAT, type LatencyName, type VmstatName } from './vmstat.j
 export const RESULT_SCHEMA = 'zreclaim.result/v1';
 
 const n = z.number();
-const HistogramSummarySchema = z.object({
-  count: n,
-  min: n,
-  max: n,
-  mean: n,
-  p50: n,
-  p90: n,
-  p99: n,
-  p999: n,
-  buckets: z.array(z.tuple([n, n])),
-});
+/** A latency value: the JSON Schema says its unit, as the TypeScript type (LatencySummary) does. */
+const ns = (what: string) => n.describe(`${what}, in nanoseconds`);
+const HistogramSummarySchema = z
+  .object({
+    count: n.describe('Samples recorded'),
+    min: ns('Lower bound of the lowest non-empty bucket (≤ the true minimum, within 1/32)'),
+    max: ns('Upper bound of the highest non-empty bucket (≥ the true maximum, within 1/32)'),
+    mean: ns('Mean, from bucket midpoints (within 1/64 of the true mean)'),
+    p50: ns('50th percentile: upper bound of its bucket (never below the true value, at most 1/32 above)'),
+    p90: ns('90th percentile, as p50'),
+    p99: ns('99th percentile, as p50'),
+    p999: ns('99.9th percentile, as p50'),
+    buckets: z.array(z.tuple([n, n])).describe('Non-empty buckets as [upper bound in nanoseconds, count], ascending'),
+  })
+  .describe('A latency histogram: every value in nanoseconds (all 0 when count is 0)');
+
+/**
+ * One latency histogram of a result (`result.latency.<name>`). Every value is in
+ * nanoseconds: `result.latency.alloc_stall.p99 / 1e6` is milliseconds. The same object
+ * as @zreclaim/shm's HistogramSummary, documented here for readers of results.
+ */
+export interface LatencySummary extends HistogramSummary {
+  /** Samples recorded (0: every other field is 0). */
+  count: number;
+  /** Nanoseconds: lower bound of the lowest non-empty bucket (≤ the true minimum, within 1/32). */
+  min: number;
+  /** Nanoseconds: upper bound of the highest non-empty bucket (≥ the true maximum, within 1/32). */
+  max: number;
+  /** Nanoseconds, from bucket midpoints (within 1/64 of the true mean). */
+  mean: number;
+  /** Nanoseconds: the 50th percentile's bucket upper bound (never below the true value, at most 1/32 above). */
+  p50: number;
+  /** Nanoseconds: the 90th percentile, as p50. */
+  p90: number;
+  /** Nanoseconds: the 99th percentile, as p50. */
+  p99: number;
+  /** Nanoseconds: the 99.9th percentile, as p50. */
+  p999: number;
+  /** Non-empty buckets as [upper bound in nanoseconds, count], ascending; enough to merge histograms again. */
+  buckets: [number, number][];
+}
 
 const record = <K extends string>(keys: readonly K[], v: z.ZodType) =>
   z.object(Object.fromEntries(keys.map((k) => [k, v])) as Record<K, z.ZodType>).strict();
@@ -136,7 +166,8 @@ export const RunResultSchema = z.object({
   compression_ratio: n,
   kswapd: z.object({ busy_ms: n, pageoutrun: n }),
   gc: GcReportSchema.optional(),
-  latency: record(LATENCIES, HistogramSummarySchema),
+  /** Latency histograms by kernel-side name (alloc_stall, swapin, compress, …), all in nanoseconds. */
+  latency: record(LATENCIES, HistogramSummarySchema).describe('Latency histograms by name; every value in nanoseconds'),
   timeseries: z.object({
     t_ms: z.array(n),
     free: z.array(n),
@@ -174,10 +205,16 @@ export const RunResultSchema = z.object({
 });
 
 type Inferred = z.infer<typeof RunResultSchema>;
-/** The schema's type, with the per-name records typed by their declared names. */
+/**
+ * The schema's type, with the per-name records typed by their declared names. Units: times
+ * say theirs in the name (`elapsedMs`, `busy_ms`, `t_ms`, rates `*_per_s`), sizes are bytes
+ * as in zram's mm_stat, counters count pages or events as /proc/vmstat does; `latency` is
+ * the one exception: its histograms are all in nanoseconds (LatencySummary).
+ */
 export type RunResult = Omit<Inferred, 'counters' | 'latency' | 'config'> & {
   counters: Record<VmstatName, number>;
-  latency: Record<LatencyName, HistogramSummary>;
+  /** Latency histograms by name, every value in nanoseconds: `latency.alloc_stall.p99` is the 99th-percentile allocation stall in ns. */
+  latency: Record<LatencyName, LatencySummary>;
   config: Config;
 };
 

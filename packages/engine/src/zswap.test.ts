@@ -136,7 +136,7 @@ describe('a zswap run', () => {
     });
     engines.push(engine);
     const seen: number[] = [];
-    const r: RunResult = await engine.run(undefined, {
+    const r: RunResult = await engine.run({
       progressIntervalMs: 100,
       onProgress: () => {
         if (existsSync(file)) seen.push(statSync(file).size);

@@ -69,13 +69,45 @@ export interface MemInfo {
   gcPendingBytes: number;
 }
 
-export interface WorkloadContext {
+/** What a workload learns about its run, besides its PageApi. */
+export interface WorkloadContext<P extends object = Record<string, unknown>> {
+  /** This application's id, 1 .. apps. */
   appId: number;
+  /** Applications in the run (each runs the workload on its own share of the arena). */
   apps: number;
+  /** The run's seed (api.random() is already seeded per application from it). */
   seed: number;
+  /** The access phase's length (config.duration), in milliseconds. */
   durationMs: number;
-  params: Record<string, unknown>;
+  /**
+   * The config's `workload.params`, as given (structured-cloned to each application, not
+   * validated): a workload checks what it reads from them.
+   */
+  params: P;
 }
 
-/** A workload module's default export. */
-export type Workload = (api: PageApi, ctx: WorkloadContext) => Promise<void> | void;
+/**
+ * A workload: the default export of a workload module (config `workload: { kind: 'module',
+ * module, params }`). It runs once in each application worker thread; the run's `duration`
+ * is over when `api.shouldStop()` is true or `await api.checkpoint()` resolves false.
+ */
+export type Workload<P extends object = Record<string, unknown>> = (api: PageApi, ctx: WorkloadContext<P>) => Promise<void> | void;
+
+/**
+ * Types a workload module's default export and returns it unchanged:
+ *
+ * ```js
+ * // my-workload.mjs
+ * import { defineWorkload } from '@zreclaim/engine';
+ * export default defineWorkload(async (api, ctx) => {
+ *   for (let i = 0; i < api.pages; i++) { api.map(i); api.write(i); }
+ *   while (await api.checkpoint()) api.read(Math.floor(api.random() * api.pages));
+ * });
+ * ```
+ *
+ * `api` and `ctx` get their types from it, in a `.ts` module or in an editor on a `.mjs`.
+ * `P` types `ctx.params` (they are not checked at run time): `defineWorkload<{ rounds?: number }>(…)`.
+ */
+export function defineWorkload<P extends object = Record<string, unknown>>(workload: Workload<P>): Workload<P> {
+  return workload;
+}

@@ -154,7 +154,7 @@ export async function compareCommand(flags: CompareFlags, io: Io): Promise<numbe
       for (const v of variants) {
         progress?.startRun(v.name, round, order);
         try {
-          const r = await v.engine.run(undefined, { signal: ac.signal, onProgress: progress?.update, progressIntervalMs: 200 });
+          const r = await v.engine.run({ signal: ac.signal, onProgress: progress?.update, progressIntervalMs: 200 });
           if (ac.signal.aborted) break schedule;
           v.runs.push(trimRun(r, round, order++));
         } catch (e) {

@@ -53,7 +53,7 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
   let result: RunResult | undefined;
   let failure: unknown;
   try {
-    result = await engine.run(undefined, { signal: ac.signal, onProgress: progress?.update, progressIntervalMs: 200 });
+    result = await engine.run({ signal: ac.signal, onProgress: progress?.update, progressIntervalMs: 200 });
   } catch (e) {
     failure = e;
   } finally {

@@ -244,7 +244,7 @@ export async function sweepCommand(flags: SweepFlags, io: Io): Promise<number> {
       let engine: Engine | undefined;
       try {
         engine = createEngine(pointInput(plan.fixed, p));
-        const r = await engine.run(undefined, { signal: ac.signal, onProgress: progress.update, progressIntervalMs: 200 });
+        const r = await engine.run({ signal: ac.signal, onProgress: progress.update, progressIntervalMs: 200 });
         if (ac.signal.aborted) break;
         const line: SweepPoint = {
           schema: SWEEP_SCHEMA,

@@ -3,9 +3,9 @@
 // GC worker and reclaim; checks what unmapRange/kill return, and ends with a kill (params.exit
 // 'kill') or one unmapRange over everything. It does params.ops operations (default 2 500), not
 // as many as fit in the run's duration, so what a test sees does not depend on the host's speed.
-import type { PageApi, WorkloadContext } from '@zreclaim/workloads';
+import { defineWorkload } from '@zreclaim/workloads';
 
-export default async function churn(api: PageApi, ctx: WorkloadContext): Promise<void> {
+export default defineWorkload(async function churn(api, ctx) {
   const n = api.pages;
   const rnd = () => Math.floor(api.random() * n);
   const mappedIn = (start: number, len: number) => {
@@ -51,4 +51,4 @@ export default async function churn(api: PageApi, ctx: WorkloadContext): Promise
   const got = ctx.params.exit === 'kill' ? api.kill() : api.unmapRange(0, n);
   if (got !== mapped) throw new Error(`the exit unmapped ${got} pages, ${mapped} were mapped`);
   if (mappedIn(0, n) !== 0) throw new Error('pages still mapped after the exit');
-}
+});

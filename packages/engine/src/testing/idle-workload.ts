@@ -1,9 +1,9 @@
 // Test-only workload: maps a few pages and then only waits to be stopped, so nothing is
 // ever reclaimed and compression workers only wait on their rings.
-import type { PageApi } from '@zreclaim/workloads';
+import { defineWorkload } from '@zreclaim/workloads';
 
-export default async function idle(api: PageApi): Promise<void> {
+export default defineWorkload(async function idle(api) {
   for (let i = 0; i < 8; i++) api.map(i);
   while (await api.checkpoint()) await new Promise((r) => setTimeout(r, 5));
   for (let i = 0; i < 8; i++) api.unmap(i);
-}
+});

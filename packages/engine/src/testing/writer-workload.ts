@@ -1,8 +1,9 @@
-// Test-only custom workload module: written on the public PageApi alone, as a user's would be.
+// Test-only custom workload module: written with defineWorkload on the public PageApi alone, as
+// a user's would be (params typed through defineWorkload's type argument).
 // Maps its pages, writes each with its own bytes, reads them all back twice, unmaps.
-import type { PageApi, WorkloadContext } from '@zreclaim/workloads';
+import { defineWorkload } from '@zreclaim/workloads';
 
-export default async function writer(api: PageApi, ctx: WorkloadContext): Promise<void> {
+export default defineWorkload<{ rounds?: number }>(async function writer(api, ctx) {
   const page = new Uint8Array(api.pageSize);
   const rounds = Number(ctx.params.rounds ?? 2);
   for (let i = 0; i < api.pages; i++) {
@@ -18,4 +19,4 @@ export default async function writer(api: PageApi, ctx: WorkloadContext): Promis
     }
   }
   for (let i = 0; i < api.pages; i++) api.unmap(i);
-}
+});
