@@ -16,23 +16,31 @@ function version(): string {
   }
 }
 
-/** Parse argv and run the command; resolves to the exit code, throws for failures. */
-export async function main(argv: string[], io: Io): Promise<number> {
+/**
+ * The program with every command, not yet parsed; `done` receives a command's exit code.
+ * Exported so a test can read each command's help as users see it.
+ */
+export function buildProgram(io: Io, done: (code: number) => void): Command {
   const program = new Command('zreclaim')
-    .description('a user-space model of Linux compressed-memory reclaim (kswapd, direct reclaim, zram) on worker threads')
+    .description('a user-space model of Linux compressed-memory reclaim (kswapd, kcompressd, direct reclaim, zram and zswap) on worker threads')
     .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(true);
-  let code: number = EXIT.ok;
-  const done = (c: number) => {
-    code = c;
-  };
   addRunCommand(program, io, done);
   addCompareCommand(program, io, done);
   addSweepCommand(program, io, done);
   addReportCommand(program, io, done);
   addGateCommand(program, io, done);
+  return program;
+}
+
+/** Parse argv and run the command; resolves to the exit code, throws for failures. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
   await program.parseAsync(argv);
   return code;
 }

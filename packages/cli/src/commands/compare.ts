@@ -5,7 +5,7 @@
  * spreads and ratios to the first variant, or one `zreclaim.compare/v1` document.
  */
 import { Command, Option } from 'commander';
-import { CODECS, ConfigError, configHash, createEngine, EngineError, environment, PIPELINES, type Config, type Engine } from '@zreclaim/engine/internal';
+import { CODECS, ConfigError, configHash, createEngine, EngineError, environment, type Config, type Engine } from '@zreclaim/engine/internal';
 import { COMPARE_SCHEMA, type CompareResult, type CompareRun } from '../compare-schema.js';
 import { METRICS, ratio, runProblems, summarize, trimRun } from '../compare-stats.js';
 import { readConfigFile } from '../config-file.js';
@@ -14,7 +14,7 @@ import { formatCompare } from '../format/compare-table.js';
 import { parseInt10, toConfigInput, type RunFlags } from '../options.js';
 import { createCompareProgress, progressWanted } from '../progress.js';
 import { defaultOf } from '../schema.js';
-import { addConfigFlags, sourced, typedFlags } from './config-flags.js';
+import { addConfigFlags, PIPELINE_HELP, sourced, typedFlags } from './config-flags.js';
 import type { Io } from './run.js';
 import { abortOnInterrupt } from '../interrupt.js';
 
@@ -33,7 +33,7 @@ export function addCompareCommand(program: Command, io: Io, done: (code: number)
     .command('compare')
     .description('run several pipelines (and codecs) on the same workload, config and seed, interleaved, and print their medians side by side with ratios to the first');
   return addConfigFlags(cmd, {
-    pipeline: new Option('--pipeline <list>', `comma-separated pipelines, the first is the baseline: ${PIPELINES.join(', ')} (default: ${DEFAULT_PIPELINES})`),
+    pipeline: new Option('--pipeline <list>', `comma-separated pipelines, the first is the baseline: ${PIPELINE_HELP} (default: ${DEFAULT_PIPELINES})`),
     codec: new Option(
       '--codec <list>',
       `comma-separated compressors (${CODECS.join(', ')}); every pipeline runs with every codec the engine accepts it with (default: ${String(defaultOf('codec'))})`,

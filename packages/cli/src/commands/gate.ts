@@ -48,14 +48,14 @@ export function addGateCommand(program: Command, io: Io, done: (code: number) =>
   return program
     .command('gate')
     .description('CI performance gate: run the committed scenarios and compare ratios measured side by side with the committed baseline')
-    .addOption(opt('--dir <dir>', `gate directory with scenarios/ and baseline.json (default: ${DEFAULT_DIR})`, 'Files:'))
+    .addOption(opt('--dir <dir>', `gate directory with scenarios/ and baseline.json (default: ${DEFAULT_DIR}, relative to the current directory)`, 'Files:'))
     .addOption(opt('--scenarios <dir>', 'directory of scenario files (default: DIR/scenarios)', 'Files:'))
     .addOption(opt('--baseline <file>', 'baseline file (default: DIR/baseline.json)', 'Files:'))
     .addOption(opt('--scenario <list>', 'run only these scenarios (comma-separated names)', 'Run:'))
     .addOption(opt('--rounds <n>', `rounds per scenario, interleaved across scenarios [1..${MAX_ROUNDS}] (default: ${DEFAULT_ROUNDS}, --short: ${SHORT_ROUNDS})`, 'Run:'))
     .addOption(opt('--short', `short mode for quick CI checks: ${SHORT_ROUNDS} rounds and each scenario's short number of pairs/runs per round`, 'Run:'))
     .addOption(opt('--warn <threshold>', `default warn threshold: how much worse than the baseline, as 0.1 or "10%" (default: ${DEFAULT_WARN * 100}%; a scenario file may set its own)`, 'Run:'))
-    .addOption(opt('--fail <threshold>', `default fail threshold (default: ${DEFAULT_FAIL * 100}%; must be ≥ warn)`, 'Run:'))
+    .addOption(opt('--fail <threshold>', `default fail threshold, as --warn (default: ${DEFAULT_FAIL * 100}%, or the warn threshold when that is higher; a scenario file may set its own; must be ≥ warn)`, 'Run:'))
     .addOption(opt('--update', 'record a new baseline from this run (rewrites the baseline file) and print what changed', 'Run:'))
     .addOption(opt('--json', `print the result (schema ${GATE_SCHEMA}) as JSON on stdout, nothing else`, 'Output:'))
     .addOption(opt('--quiet', 'no progress and no table; a regression still goes to stderr and sets the exit code', 'Output:'))
@@ -69,8 +69,8 @@ Each metric is a ratio of two figures measured in the same round: the engine's i
 over the bare codec loop on the same pages, padata:2 over inline, a run's alloc_stall p99
 over its compress p99, ... A slower or busier machine moves both alike; a slower engine
 moves the ratio. Each round's ratio is the median of its pairs (or runs); "now" is the
-median over the rounds and the band is their ${BAND_METHOD}. A metric fails only when "now"
-is worse than the baseline by more than its fail threshold and no round reached the
+median over the rounds and the band is the ${BAND_METHOD}. A metric fails only when "now" is
+worse than the baseline by more than its fail threshold and no round reached the
 baseline; it warns likewise past its warn threshold.
 
 ZRECLAIM_INJECT_COMPRESS_NS=N adds N ns of busy work to every compressed page (not to the

@@ -1,12 +1,12 @@
 /** `zreclaim run`: one reclaim run on the engine; a human report or the RunResult as JSON. */
 import { Command, Option } from 'commander';
-import { PIPELINES, CODECS, RESULT_SCHEMA, type RunResult } from '@zreclaim/engine';
+import { CODECS, RESULT_SCHEMA, type RunResult } from '@zreclaim/engine';
 import { EXIT } from '../errors.js';
 import { checkLines, checksPassed, formatRun } from '../format/table.js';
 import type { RunFlags } from '../options.js';
 import { createProgress, progressWanted } from '../progress.js';
 import { helpSuffix } from '../schema.js';
-import { addConfigFlags, configInputFrom, createEngineFrom, typedFlags } from './config-flags.js';
+import { addConfigFlags, configInputFrom, createEngineFrom, PIPELINE_HELP, typedFlags } from './config-flags.js';
 import { abortOnInterrupt } from '../interrupt.js';
 
 export interface Io {
@@ -19,9 +19,9 @@ export function addRunCommand(program: Command, io: Io, done: (code: number) => 
   const opt = (flags: string, desc: string, group: string) => new Option(flags, desc).helpGroup(group);
   const cmd = program
     .command('run')
-    .description('run applications against a RAM budget; kswapd and direct reclaim compress their cold pages into a zram-like store');
+    .description('run applications against a RAM budget; kswapd and direct reclaim compress their cold pages into a zram- or zswap-like store');
   return addConfigFlags(cmd, {
-    pipeline: new Option('--pipeline <name>', `compression pipeline: ${PIPELINES.join(', ')}${helpSuffix('pipeline')}`),
+    pipeline: new Option('--pipeline <name>', `compression pipeline: ${PIPELINE_HELP}${helpSuffix('pipeline')}`),
     codec: new Option('--codec <name>', `compressor${helpSuffix('codec')}`).choices([...CODECS]),
   })
     .addOption(opt('--json', `print the result (schema ${RESULT_SCHEMA}) as JSON on stdout, nothing else`, outp))

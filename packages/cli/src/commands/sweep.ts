@@ -7,7 +7,7 @@
  */
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
-import { CODECS, ConfigError, configHash, createEngine, EngineError, PIPELINES, resolveConfig, type Config, type ConfigInput, type Engine, type RunResult } from '@zreclaim/engine/internal';
+import { CODECS, ConfigError, configHash, createEngine, EngineError, resolveConfig, type Config, type ConfigInput, type Engine, type RunResult } from '@zreclaim/engine/internal';
 import { readConfigFile } from '../config-file.js';
 import { EXIT, UsageError } from '../errors.js';
 import { num, us } from '../format/units.js';
@@ -31,7 +31,7 @@ import {
 } from '../sweep/grid.js';
 import { SWEEP_SCHEMA, SweepOutput, trimResult, type SweepPoint } from '../sweep/points.js';
 import { createSweepProgress } from '../sweep/progress.js';
-import { addConfigFlags, sourced, typedFlags } from './config-flags.js';
+import { addConfigFlags, PIPELINE_HELP, sourced, typedFlags } from './config-flags.js';
 import type { Io } from './run.js';
 
 export interface SweepFlags extends RunFlags {
@@ -50,7 +50,7 @@ export function addSweepCommand(program: Command, io: Io, done: (code: number) =
     .command('sweep')
     .description('run every point of a parameter grid (pipeline × batch × codec × ram) on one fixed config; results as JSON lines, resumable, shardable over machines');
   addConfigFlags(cmd, {
-    pipeline: new Option('--pipeline <list>', `comma-separated pipelines (${PIPELINES.join(', ')}) (default: the config's, ${String(defaultOf('pipeline'))})`),
+    pipeline: new Option('--pipeline <list>', `comma-separated pipelines: ${PIPELINE_HELP} (default: the config's, ${String(defaultOf('pipeline'))})`),
     codec: new Option('--codec <list>', `comma-separated compressors (${CODECS.join(', ')}) (default: the config's, ${String(defaultOf('codec'))})`),
   });
   // The same --ram flag as run's, read here as a list.
@@ -74,8 +74,8 @@ Every point runs the same fixed config (every flag of zreclaim run, or --config,
 file's "config") with its own pipeline, codec and ram. Points are ordered by a hash of their
 key ("pipeline=… codec=… ram=…"), whatever the order of the lists, so every machine given
 the same grid computes the same order and the same shards, and each shard gets a mix of
-every axis. Combinations that are not a point
-(inline with a batch, inline with zstd) are skipped and said once on stderr.
+every axis. Combinations that are not a point (inline with a batch, inline with zstd) are
+skipped and said once on stderr.
 
 The --out file gets one ${SWEEP_SCHEMA} line per finished point (its key, grid coordinates,
 the run's result without per-application figures). Rerun the same command to resume: points
