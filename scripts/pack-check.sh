@@ -42,18 +42,25 @@ npm init -y >/dev/null
 npm install --no-audit --no-fund --loglevel=error "$work"/*.tgz >&2
 say "installed: $(ls node_modules/@zreclaim | tr '\n' ' ')"
 
-# (a) the CLI from node_modules/.bin
+# (a) the CLI from node_modules/.bin: on defaults, then with every thread role the engine ships
+# (compression workers, the GC worker) and the native codec built on install (liblz4).
+check_run() {
+  node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const [file, what] = process.argv.slice(1);
+    const r = JSON.parse(readFileSync(file, "utf8"));
+    const fail = (m) => { console.error(`pack-check: zreclaim run ${what}: ${m}`); process.exit(1); };
+    if (r.schema !== "zreclaim.result/v1") fail("schema " + r.schema);
+    if (r.ended !== "completed") fail("ended " + r.ended);
+    if (!(r.counters.pswpout > 0)) fail("nothing was reclaimed (pswpout " + r.counters.pswpout + ")");
+    if (!r.checks.counters_add_up || r.checks.mismatches !== 0 || r.checks.problems.length) fail("checks " + JSON.stringify(r.checks));
+    console.error(`pack-check: zreclaim run ${what}: pswpout ${r.counters.pswpout}, allocstall ${r.counters.allocstall}, checks pass`);
+  ' "$1" "$2"
+}
 npx zreclaim run --duration 2 --json > run.json
-node --input-type=module -e '
-  import { readFileSync } from "node:fs";
-  const r = JSON.parse(readFileSync("run.json", "utf8"));
-  const fail = (m) => { console.error("pack-check: zreclaim run --json: " + m); process.exit(1); };
-  if (r.schema !== "zreclaim.result/v1") fail("schema " + r.schema);
-  if (r.ended !== "completed") fail("ended " + r.ended);
-  if (!(r.counters.pswpout > 0)) fail("nothing was reclaimed (pswpout " + r.counters.pswpout + ")");
-  if (!r.checks.counters_add_up || r.checks.mismatches !== 0 || r.checks.problems.length) fail("checks " + JSON.stringify(r.checks));
-  console.error(`pack-check: zreclaim run: pswpout ${r.counters.pswpout}, allocstall ${r.counters.allocstall}, checks pass`);
-'
+check_run run.json "--duration 2"
+npx zreclaim run --duration 2 --pipeline kcompressd --codec lz4-native --gc async --json > run-threads.json
+check_run run-threads.json "--pipeline kcompressd --codec lz4-native --gc async"
 
 # (b) the example load test, as a user copies it
 cp -r "$repo/examples/." .
