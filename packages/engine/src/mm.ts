@@ -5,9 +5,10 @@
  * per run); `Mm` is what each thread builds from them: views on the same memory, made once.
  * Each layout has one owner module in @zreclaim/shm; this file only wires them together.
  */
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CounterSet, GcQueue, type GcQueueBuffers, type Histogram, HistogramSet, Lru, PageArena, PageTable, SlotTable, Zone, ZsPool } from '@zreclaim/shm';
 import { ConfigError, type Config } from './config.js';
 import { LATENCIES, VMSTAT, type LatencyName, type VmstatName } from './vmstat.js';
@@ -25,8 +26,12 @@ export interface SharedMm {
   latency: SharedArrayBuffer;
   /** gc: async — the slot-free queue the GC worker empties. */
   gc?: { sabs: GcQueueBuffers; capacity: number; capBytes: number };
-  /** store.mode zswap — the LRU of pool entries and the backing file written-back pages go to. */
-  zswap?: { lru: SharedArrayBuffer; file: string };
+  /**
+   * store.mode zswap — the LRU of pool entries and the backing file written-back pages go
+   * to: `fd`, a descriptor of the process (worker threads share it), of a file that has no
+   * name any more; `file` says where it was made, for messages.
+   */
+  zswap?: { lru: SharedArrayBuffer; fd: number; file: string };
 }
 
 export function createSharedMm(c: Config): SharedMm {
@@ -65,32 +70,102 @@ export function createSharedMm(c: Config): SharedMm {
   };
 }
 
-let backingSeq = 0;
-
 /**
- * The zswap tier's LRU and its backing file, created for this run and removed after it
- * (disposeSharedMm). A path the user names must not exist yet: zreclaim never overwrites
- * a file it did not make.
+ * The zswap tier's LRU and its backing file. The file has no name while the run uses it,
+ * so nothing is left behind however the process ends (SIGKILL included); its descriptor
+ * is closed by disposeSharedMm.
+ *
+ * Default: an unnamed file in the OS temp directory (O_TMPFILE), or, where the kernel or
+ * file system lacks it, a file with an unpredictable name, created exclusively and unlinked
+ * at once (never a name made from the process id, which a killed run's file could hold).
+ *
+ * store.writebackFile names the path, which chooses the file system the swap goes to: the
+ * file is created there exclusively (zreclaim never overwrites a file it did not make, and
+ * a path that exists is refused) and unlinked at once as well. It is scratch, meaningless
+ * after the run, so keeping it would only leave a file behind, which a user naming a path
+ * did not ask for either.
  */
 function createBacking(c: Config): NonNullable<SharedMm['zswap']> {
   const named = c.store.writebackFile;
-  const file = named ?? join(tmpdir(), `zreclaim-zswap-${process.pid}-${++backingSeq}.swap`);
+  const dir = named !== undefined ? dirname(named) : tmpdir();
   try {
-    closeSync(openSync(file, 'wx'));
+    return { lru: new Lru(c.pages).sab, ...openBackingFile(named, dir) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
-      code === 'EEXIST'
-        ? 'the file exists; zreclaim creates its backing file and removes it after the run, and will not overwrite one: remove it or name a new path'
-        : `cannot create the backing file (${code ?? (e as Error).message}): name a path in a writable directory`;
+      code === 'EEXIST' && named !== undefined
+        ? 'the file exists; zreclaim creates its backing file (and removes its name at once), and will not overwrite one: remove it or name a new path'
+        : `cannot create the backing file in ${dir} (${code ?? (e as Error).message}): ${named !== undefined ? 'name a path in a writable directory' : 'set TMPDIR to a writable directory or name a file with --writeback-file'}`;
     throw new ConfigError(named !== undefined ? 'store.writebackFile' : 'store.mode', named ?? c.store.mode, why);
   }
-  return { lru: new Lru(c.pages).sab, file };
 }
 
-/** Remove what a run's shared state left outside memory (the zswap backing file). */
+/**
+ * The backing file's descriptor, its name already gone (see createBacking): at `named`, or
+ * in `dir` unnamed (O_TMPFILE unless `opts.tmpfile` is false) or under a random name.
+ */
+export function openBackingFile(named: string | undefined, dir: string, opts: { tmpfile?: boolean } = {}): { fd: number; file: string } {
+  if (named !== undefined) return { fd: createExclusive(named), file: named };
+  const fd = opts.tmpfile === false ? undefined : openUnnamed(dir);
+  return fd !== undefined ? { fd, file: `an unnamed file in ${dir}` } : createUnique(dir);
+}
+
+/** Linux's O_TMPFILE (generic value; Node does not export it), for the architectures Node ships on. */
+const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
+
+/**
+ * An unnamed read-write file in `dir` (O_TMPFILE | O_EXCL: it can never get a name), or
+ * undefined where that is not available (not Linux, or a file system without it).
+ */
+function openUnnamed(dir: string): number | undefined {
+  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return undefined;
+  try {
+    return openSync(dir, O_TMPFILE | constants.O_RDWR | constants.O_EXCL, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // No O_TMPFILE in this kernel (it then opens the directory: EISDIR) or file system.
+    if (code === 'EISDIR' || code === 'EOPNOTSUPP' || code === 'EINVAL') return undefined;
+    throw e;
+  }
+}
+
+/** Create `path` exclusively (read-write, owner only) and remove its name at once. */
+function createExclusive(path: string): number {
+  const fd = openSync(path, 'wx+', 0o600);
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/** A file of an unpredictable name in `dir`, created exclusively and unlinked at once. */
+function createUnique(dir: string): { fd: number; file: string } {
+  for (let attempt = 0; ; attempt++) {
+    const file = join(dir, `zreclaim-zswap-${randomBytes(8).toString('hex')}.swap`);
+    try {
+      return { fd: createExclusive(file), file };
+    } catch (e) {
+      // 2^64 names: a second clash means something else is wrong; say EEXIST then.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 1) throw e;
+    }
+  }
+}
+
+/**
+ * Release what a run's shared state holds outside memory: the zswap backing file's
+ * descriptor (its file has no name, so closing it frees its space). Once only, and only
+ * after every thread that used it has stopped: a descriptor number is reused by the next
+ * open.
+ */
 export function disposeSharedMm(shared: SharedMm): void {
-  if (shared.zswap) rmSync(shared.zswap.file, { force: true });
+  const z = shared.zswap;
+  if (z && z.fd >= 0) {
+    closeSync(z.fd);
+    z.fd = -1;
+  }
 }
 
 /** Counter ids resolved once, so the per-page path indexes by number. */

@@ -21,7 +21,7 @@
  * with gc: sync; with gc: async a pool object's handle is queued (mm.gc) and the GC worker
  * frees it later (releaseObjects), unless the queue's byte cap is reached.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { HistogramDeltas, PageState, STATE_MASK } from '@zreclaim/shm';
 import { CODEC_IDS, createCodec, type Codec } from './codec.js';
@@ -81,8 +81,6 @@ export class ZramStore {
    * @param codec the synchronous codec this thread compresses with
    * @param decoder the codec that decodes objects written by codec id `id`
    */
-  /** zswap: the backing file, opened by this thread on its first writeback or disk fault. */
-  private fd = -1;
   /** zswap: a decompressed entry on its way to the backing file. */
   private wbPage: Buffer | undefined;
 
@@ -449,19 +447,19 @@ export class ZramStore {
     if (n !== ps) throw new Error(`zswap: read ${n} of ${ps} bytes of swap slot ${slot} from ${this.mm.shared.zswap?.file}`);
   }
 
+  /**
+   * The backing file's descriptor: the process's one (see createBacking), shared by every
+   * thread and closed by the run's owner after the threads have stopped, never here.
+   */
   private backingFd(): number {
-    if (this.fd < 0) {
-      const z = this.mm.shared.zswap;
-      if (!z) throw new Error('zswap backing file used outside zswap mode');
-      this.fd = openSync(z.file, 'r+');
-    }
-    return this.fd;
+    const z = this.mm.shared.zswap;
+    if (!z || z.fd < 0) throw new Error('zswap backing file used outside zswap mode or after its run');
+    return z.fd;
   }
 
-  /** Release what this thread's store holds outside shared memory (the backing file's descriptor). */
+  /** Release what this thread's store holds outside shared memory. */
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    // Nothing today: the zswap backing file is the run's (disposeSharedMm closes it).
   }
 }
 

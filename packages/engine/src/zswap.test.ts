@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PageState, STATE_MASK } from '@zreclaim/shm';
 import { pageChecksum } from '@zreclaim/workloads';
 import { ConfigError, createEngine, resolveConfig, type Engine, type RunResult } from './internal.js';
-import { createSharedMm, disposeSharedMm, Mm } from './mm.js';
+import { createSharedMm, disposeSharedMm, Mm, openBackingFile } from './mm.js';
 import { Reclaimer } from './reclaim.js';
 import { mapAllPages } from './testing/mapped.js';
 import { createStore, onDisk } from './store.js';
@@ -17,9 +17,16 @@ afterEach(async () => {
 
 const PS = 4096;
 
+/** This file's own directory for backing files: empty again after each test, removed at the end. */
+const DIR = mkdtempSync(join(tmpdir(), 'zreclaim-zswap-test-'));
+afterEach(() => {
+  expect(readdirSync(DIR)).toEqual([]);
+});
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
 /** A zswap store on this thread alone: every page mapped and written, nothing reclaimed yet. */
 function setup(pages: number, maxPoolPercent: number, content = { kind: 'mix', ratio: 2.3, same: 0, zero: 0 } as const) {
-  const file = join(tmpdir(), `zreclaim-test-${process.pid}-${Math.random().toString(36).slice(2)}.swap`);
+  const file = join(DIR, `setup-${Math.random().toString(36).slice(2)}.swap`);
   const c = resolveConfig({ pages, ram: '50%', content, store: { mode: 'zswap', maxPoolPercent, writebackFile: file }, poison: true });
   const shared = createSharedMm(c);
   const mm = new Mm(shared);
@@ -60,11 +67,14 @@ describe('zswap store', () => {
       const inPool = mm.lru!.toArray();
       expect(Math.max(...disk)).toBeLessThan(Math.min(...inPool));
       expect(inPool).toEqual([...inPool].sort((a, b) => a - b));
-      // The file holds each written-back page at its swap slot, byte for byte what was written.
-      const bytes = readFileSync(file);
+      // The file (its name already gone) holds each written-back page at its swap slot, byte
+      // for byte what was written.
+      expect(existsSync(file)).toBe(false);
+      const bytes = Buffer.alloc(PS);
       for (const p of disk) {
         expect(mm.slots.handle[p]).toBe(p);
-        const words = new Int32Array(bytes.buffer, bytes.byteOffset + p * PS, PS >> 2);
+        expect(readSync(shared.zswap!.fd, bytes, 0, PS, p * PS)).toBe(PS);
+        const words = new Int32Array(bytes.buffer, bytes.byteOffset, PS >> 2);
         expect(pageChecksum(words, 0, PS >> 2)).toBe(sums[p]);
       }
       // Faults bring back every page, from the pool or the file, intact (the arena was poisoned).
@@ -109,7 +119,7 @@ describe('zswap store', () => {
   });
 
   it('a named backing file that exists is refused (never overwritten), naming the field', () => {
-    const file = join(tmpdir(), `zreclaim-test-exists-${process.pid}.swap`);
+    const file = join(DIR, 'exists.swap');
     writeFileSync(file, 'precious');
     try {
       const c = resolveConfig({ pages: 256, store: { mode: 'zswap', writebackFile: file } });
@@ -124,7 +134,7 @@ describe('zswap store', () => {
 
 describe('a zswap run', () => {
   it('2 applications with a tiny pool: pages go to the file and come back intact, counters add up, the file is removed', async () => {
-    const file = join(tmpdir(), `zreclaim-test-run-${process.pid}.swap`);
+    const file = join(DIR, 'run.swap');
     const engine = createEngine({
       pages: 2048,
       ram: '50%',
@@ -135,11 +145,13 @@ describe('a zswap run', () => {
       workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.5, writeFraction: 0.2, unmap: false },
     });
     engines.push(engine);
-    const seen: number[] = [];
+    let progress = 0;
+    const named: string[] = [];
     const r: RunResult = await engine.run({
       progressIntervalMs: 100,
       onProgress: () => {
-        if (existsSync(file)) seen.push(statSync(file).size);
+        progress++;
+        named.push(...readdirSync(DIR));
       },
     });
     expect(r.checks.problems).toEqual([]);
@@ -151,8 +163,80 @@ describe('a zswap run', () => {
     expect(r.latency.zswap_writeback.count).toBe(r.counters.written_back_pages);
     // The pool never grew past max_pool_percent of the RAM budget.
     expect(r.mm_stat.mem_used_max).toBeLessThanOrEqual(Math.floor(1024 * 0.05) * 4096);
-    expect(seen.some((size) => size > 0)).toBe(true);
+    // The named file lost its name when it was opened: never seen during the run.
+    expect(progress).toBeGreaterThan(0);
+    expect(named).toEqual([]);
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('the zswap backing file has no name while it is used', () => {
+  const zswap = (writebackFile?: string) => resolveConfig({ pages: 256, store: { mode: 'zswap', writebackFile } });
+
+  it('by default it is made in TMPDIR with no name left there, readable and writable through its descriptor', () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = DIR;
+    let shared;
+    try {
+      shared = createSharedMm(zswap());
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    try {
+      expect(shared.zswap!.file).toContain(DIR);
+      expect(readdirSync(DIR)).toEqual([]);
+      const page = Buffer.alloc(PS, 0xa5);
+      expect(writeSync(shared.zswap!.fd, page, 0, PS, 255 * PS)).toBe(PS);
+      const back = Buffer.alloc(PS);
+      expect(readSync(shared.zswap!.fd, back, 0, PS, 255 * PS)).toBe(PS);
+      expect(back.equals(page)).toBe(true);
+    } finally {
+      disposeSharedMm(shared);
+    }
+    expect(shared.zswap!.fd).toBe(-1);
+    // Disposing twice does not close a descriptor someone else got since.
+    disposeSharedMm(shared);
+  });
+
+  for (const tmpfile of [true, false]) {
+    it(`${tmpfile ? 'O_TMPFILE' : 'a random name unlinked at once'}: files a killed run left (named from its pid) are neither reused nor touched`, () => {
+      const left = [`zreclaim-zswap-${process.pid}-1.swap`, `zreclaim-zswap-${process.pid}-2.swap`];
+      for (const f of left) writeFileSync(join(DIR, f), 'a killed run left me');
+      try {
+        const opened = [0, 1, 2].map(() => openBackingFile(undefined, DIR, { tmpfile }));
+        expect(readdirSync(DIR).sort()).toEqual(left);
+        for (const f of left) expect(readFileSync(join(DIR, f), 'utf8')).toBe('a killed run left me');
+        // Three files, not one: each descriptor has its own.
+        const fds = opened.map((o) => o.fd);
+        fds.forEach((fd, i) => writeSync(fd, Buffer.from([i + 1]), 0, 1, 0));
+        fds.forEach((fd, i) => {
+          const b = Buffer.alloc(1);
+          readSync(fd, b, 0, 1, 0);
+          expect(b[0]).toBe(i + 1);
+        });
+        fds.forEach((fd) => closeSync(fd));
+      } finally {
+        for (const f of left) rmSync(join(DIR, f), { force: true });
+      }
+    });
+  }
+
+  it('a named file is created exclusively and its name removed at once', () => {
+    const file = join(DIR, 'named.swap');
+    const shared = createSharedMm(zswap(file));
+    try {
+      expect(shared.zswap!.file).toBe(file);
+      expect(existsSync(file)).toBe(false);
+      expect(writeSync(shared.zswap!.fd, Buffer.alloc(PS, 1), 0, PS, 0)).toBe(PS);
+    } finally {
+      disposeSharedMm(shared);
+    }
+  });
+
+  it('a backing file that cannot be created is a ConfigError naming the field and the directory', () => {
+    const file = join(DIR, 'no-such-dir', 'x.swap');
+    expect(() => createSharedMm(zswap(file))).toThrow(/^config\.store\.writebackFile: cannot create the backing file in .*no-such-dir \(ENOENT\): name a path in a writable directory/);
   });
 });
 
