@@ -1,13 +1,14 @@
 /**
  * Every failure ends as one line on stderr and an exit code:
  * 2 for bad flags, bad config and bad files (the user can fix them), 1 for a run that failed
- * or whose checks failed, 130 for an interrupted run. Never a stack trace, unless
+ * or whose checks failed, 130 for a run stopped by SIGINT (Ctrl-C) and 143 by SIGTERM (128 +
+ * the signal's number, as a shell reports a process the signal ended). Never a stack trace, unless
  * ZRECLAIM_DEBUG=1 asks for one.
  */
 import { CommanderError } from 'commander';
 import type { ConfigError } from '@zreclaim/engine';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
 /** A bad flag, flag value or file the user named: exit 2. `where` is the flag or file. */
 export class UsageError extends Error {

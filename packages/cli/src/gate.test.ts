@@ -11,19 +11,13 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLine, type Ran } from './testing/spawn.js';
+import { BIN, cliEnv, expectOneLine, type Ran } from './testing/spawn.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-
-/** Run the built CLI under CI=true, without the caller's GITHUB_STEP_SUMMARY or injection unless given. */
+/** Run the built CLI under CI=true, without the caller's GITHUB_STEP_SUMMARY or ZRECLAIM_* variables unless given. */
 function gate(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  const base: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
-  delete base.GITHUB_STEP_SUMMARY;
-  delete base.ZRECLAIM_INJECT_COMPRESS_NS;
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'gate', ...args], { timeout: 60_000, env: { ...base, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, 'gate', ...args], { timeout: 60_000, env: cliEnv(env), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });

@@ -16,7 +16,7 @@ import { createCompareProgress, progressWanted } from '../progress.js';
 import { defaultOf } from '../schema.js';
 import { addConfigFlags, PIPELINE_HELP, sourced, typedFlags } from './config-flags.js';
 import type { Io } from './run.js';
-import { abortOnInterrupt } from '../interrupt.js';
+import { abortOnInterrupt, interrupted } from '../interrupt.js';
 
 export interface CompareFlags extends RunFlags {
   repeat?: string;
@@ -53,7 +53,7 @@ terminal, CI is not set, and neither --json nor --quiet.
 
 Exit codes: 0 every run finished and its counters add up; 1 a run failed, or its counters do
 not add up or a read did not match (the table is printed first); 2 bad flag, config or file;
-130 interrupted.
+130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM (a second signal exits at once).
 
 Examples:
   zreclaim compare --pipeline inline,kcompressd,padata:2,padata:2+batch:32
@@ -169,8 +169,9 @@ export async function compareCommand(flags: CompareFlags, io: Io): Promise<numbe
     stopInterrupts();
   }
   if (ac.signal.aborted) {
-    io.err('interrupted; the runs were stopped and the engines closed');
-    return EXIT.interrupted;
+    const stop = interrupted(ac.signal, 'the runs were stopped and the engines closed');
+    io.err(stop.line);
+    return stop.code;
   }
   if (failure !== undefined) throw failure;
 

@@ -3,7 +3,8 @@
  * scenarios/*.json) R rounds each, interleaved, measures each metric as a ratio of two
  * figures taken side by side in the same round (so a slower or faster machine is not a
  * change), and compares the median with the committed baseline (bench/gate/baseline.json).
- * Exit 0 pass (warnings allowed), 1 regression (named on stderr), 2 bad flag or file.
+ * Exit 0 pass (warnings allowed), 1 regression (named on stderr), 2 bad flag or file, 130/143
+ * stopped by SIGINT/SIGTERM.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { environment, withEnvInjection } from '@zreclaim/engine/internal';
 import { EXIT, UsageError } from '../errors.js';
+import { abortOnInterrupt, interrupted } from '../interrupt.js';
 import { parseInt10 } from '../options.js';
 import { progressWanted } from '../progress.js';
 import { judge } from '../gate/judge.js';
@@ -78,7 +80,8 @@ bare codec loop): a real slowdown, to check that the gate catches one.
 
 Exit codes: 0 pass (warnings allowed) or baseline updated; 1 a metric regressed (named on
 stderr) or a run failed; 2 bad flag, scenario file or baseline (missing, corrupted, another
-schema, a scenario missing or changed since the baseline).
+schema, a scenario missing or changed since the baseline); 130 stopped by SIGINT (Ctrl-C),
+143 by SIGTERM (a second signal exits at once).
 
 Examples:
   zreclaim gate                              # bench/gate, 5 rounds (~2 min here)
@@ -160,9 +163,12 @@ export async function gateCommand(flags: GateFlags, io: Io): Promise<number> {
         cliProgress.Presets.shades_classic,
       )
     : undefined;
+  const ac = new AbortController();
+  const stopInterrupts = abortOnInterrupt(ac);
   let measured;
   try {
     measured = await measure(selected, {
+      signal: ac.signal,
       rounds,
       mode,
       onStep: (step, steps, scenario, round) => {
@@ -171,8 +177,17 @@ export async function gateCommand(flags: GateFlags, io: Io): Promise<number> {
         else bar?.update(step, { what });
       },
     });
+  } catch (e) {
+    // A stop closes the engines under the step in flight, which then fails: that is the stop.
+    if (!ac.signal.aborted) throw e;
   } finally {
     bar?.stop();
+    stopInterrupts();
+  }
+  if (ac.signal.aborted || measured === undefined) {
+    const stop = interrupted(ac.signal, 'the scenarios were stopped and the engines closed; nothing was judged or written');
+    io.err(stop.line);
+    return stop.code;
   }
 
   const metrics: MetricResult[] = [];

@@ -7,7 +7,7 @@ import type { RunFlags } from '../options.js';
 import { createProgress, progressWanted } from '../progress.js';
 import { helpSuffix } from '../schema.js';
 import { addConfigFlags, configInputFrom, createEngineFrom, PIPELINE_HELP, typedFlags } from './config-flags.js';
-import { abortOnInterrupt } from '../interrupt.js';
+import { abortOnInterrupt, interrupted } from '../interrupt.js';
 
 export interface Io {
   out: (s: string) => Promise<void>;
@@ -32,7 +32,8 @@ export function addRunCommand(program: Command, io: Io, done: (code: number) => 
 Progress goes to stderr, only when stderr is a terminal, CI is not set, and neither --json nor --quiet.
 
 Exit codes: 0 the run finished and its counters add up; 1 the run failed, its counters do not
-add up or a read did not match what was written; 2 bad flag, config or file; 130 interrupted.
+add up or a read did not match what was written; 2 bad flag, config or file; 130 stopped by
+SIGINT (Ctrl-C), 143 by SIGTERM (a second signal exits at once).
 
 Examples:
   zreclaim run
@@ -62,8 +63,9 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
     stopInterrupts();
   }
   if (ac.signal.aborted) {
-    io.err('interrupted; the run was stopped and the engine closed');
-    return EXIT.interrupted;
+    const stop = interrupted(ac.signal, 'the run was stopped and the engine closed');
+    io.err(stop.line);
+    return stop.code;
   }
   if (failure !== undefined || result === undefined) throw failure;
 

@@ -11,7 +11,7 @@ import { CODECS, ConfigError, configHash, createEngine, EngineError, resolveConf
 import { readConfigFile } from '../config-file.js';
 import { EXIT, UsageError } from '../errors.js';
 import { num, us } from '../format/units.js';
-import { abortOnInterrupt } from '../interrupt.js';
+import { abortOnInterrupt, interrupted } from '../interrupt.js';
 import { flagFor, parseRam, toConfigInput, type RunFlags } from '../options.js';
 import { progressWanted } from '../progress.js';
 import { defaultOf } from '../schema.js';
@@ -85,8 +85,9 @@ Progress: a bar with an ETA when stderr is a terminal (and not CI, --json or --q
 otherwise one line per finished point on stderr, unless --quiet.
 
 Exit codes: 0 every point ran and its counters add up; 1 a run failed or its checks failed
-(the other points still run); 2 bad flag, grid, config or --out file; 130 interrupted (the
-finished points are in --out; rerun to resume).
+(the other points still run); 2 bad flag, grid, config or --out file; 130 stopped by SIGINT
+(Ctrl-C), 143 by SIGTERM (the finished points are in --out; rerun to resume; a second
+signal exits at once).
 
 Examples:
   zreclaim sweep --pipeline inline,kcompressd,padata:2 --batch 1,32 --codec lz4,zstd --ram 50%,70% \\
@@ -277,8 +278,9 @@ export async function sweepCommand(flags: SweepFlags, io: Io): Promise<number> {
     stopInterrupts();
   }
   if (ac.signal.aborted) {
-    io.err(`interrupted; ${ran.length} points finished and written to ${flags.out}; rerun the same command to resume`);
-    return EXIT.interrupted;
+    const stop = interrupted(ac.signal, `${ran.length} points finished and written to ${flags.out}; rerun the same command to resume`);
+    io.err(stop.line);
+    return stop.code;
   }
 
   const checkFailures = ran.filter((x) => !outcome(x.result).ok).map((x) => x.point.key);

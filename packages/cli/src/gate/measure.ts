@@ -35,6 +35,11 @@ export interface MeasureOptions {
   mode: 'full' | 'short';
   /** Called before each scenario's round (for progress). */
   onStep?: (step: number, steps: number, scenario: string, round: number) => void;
+  /**
+   * Stops the measurement: the engines are closed at once (which stops a drain or run in
+   * flight, so the step in flight rejects) and no further step starts.
+   */
+  signal?: AbortSignal;
 }
 
 /** The bare codec loop over the same pages the drain fills (page p at version 1). */
@@ -173,6 +178,9 @@ function runRunner(s: LoadedScenario): Runner {
 export async function measure(scenarios: LoadedScenario[], opts: MeasureOptions): Promise<ScenarioMeasure[]> {
   const runners: Runner[] = [];
   const results: ScenarioMeasure[] = scenarios.map((scenario) => ({ scenario, ratios: new Map(scenario.metrics.map((m) => [m.name, []])), seconds: 0 }));
+  const signal = opts.signal;
+  const stop = () => runners.forEach((r) => void r.close().catch(() => undefined));
+  signal?.addEventListener('abort', stop, { once: true });
   try {
     for (const s of scenarios) runners.push(s.kind === 'drain' ? drainRunner(s) : runRunner(s));
     const steps = scenarios.length * (opts.rounds + 1);
@@ -182,12 +190,12 @@ export async function measure(scenarios: LoadedScenario[], opts: MeasureOptions)
       await f();
       results[i].seconds += (performance.now() - t0) / 1000;
     };
-    for (let i = 0; i < scenarios.length; i++) {
+    for (let i = 0; i < scenarios.length && !signal?.aborted; i++) {
       opts.onStep?.(step++, steps, scenarios[i].name, 0);
       await timed(i, () => runners[i].warmup());
     }
-    for (let round = 1; round <= opts.rounds; round++) {
-      for (let i = 0; i < scenarios.length; i++) {
+    for (let round = 1; round <= opts.rounds && !signal?.aborted; round++) {
+      for (let i = 0; i < scenarios.length && !signal?.aborted; i++) {
         const s = scenarios[i];
         opts.onStep?.(step++, steps, s.name, round);
         await timed(i, async () => {
@@ -197,6 +205,7 @@ export async function measure(scenarios: LoadedScenario[], opts: MeasureOptions)
       }
     }
   } finally {
+    signal?.removeEventListener('abort', stop);
     await Promise.all(runners.map((r) => r.close().catch(() => undefined)));
   }
   return results;
