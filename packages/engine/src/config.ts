@@ -3,8 +3,30 @@
  * `resolveConfig`, which gives either a complete config or one ConfigError naming the
  * field, the value and the fix.
  */
+import { constants as buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+
+/**
+ * The largest arena, in bytes: the arena is one SharedArrayBuffer seen through one
+ * Uint8Array (and one Int32Array, and one Buffer for the codecs), and 4 GiB is the longest
+ * typed array and Buffer Node 20 makes (buffer.constants.MAX_LENGTH; Node 22 allows more,
+ * but the limit stays the same on every line so a config runs or is refused alike). Byte
+ * offsets into it are doubles, never Int32 (see PageArena).
+ */
+export const MAX_ARENA_BYTES = Math.min(2 ** 32, buffer.MAX_LENGTH);
+/** The smallest page size the schema accepts, and so the most pages an arena can have. */
+const MIN_PAGE_SIZE = 512;
+const MAX_PAGES = MAX_ARENA_BYTES / MIN_PAGE_SIZE;
+
+/** Most pages an arena of `pageSize`-byte pages can have. */
+export function maxPages(pageSize: number): number {
+  return Math.floor(MAX_ARENA_BYTES / pageSize);
+}
+
+function gib(bytes: number): string {
+  return `${+(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
 
 const percent = z
   .string()
@@ -58,6 +80,10 @@ export const CustomWorkloadSchema = z
 
 export const WorkloadSchema = z.discriminatedUnion('kind', [UsememSchema, CustomWorkloadSchema]);
 
+/** Compression workers a pipeline may have (padata:N), and pages per batch (batch:B). */
+export const MAX_PIPELINE_WORKERS = 16;
+export const MAX_PIPELINE_BATCH = 256;
+
 /** Pipeline names as users write them; `padata:N`, `batch:B` and `padata:N+batch:B` take numbers. */
 export const PIPELINES = ['inline', 'kcompressd', 'padata:N', 'batch:B', 'padata:N+batch:B'] as const;
 export const CODECS = ['lz4', 'lz4-native', 'zstd'] as const;
@@ -73,10 +99,30 @@ export interface PipelineSpec {
 
 const PIPELINE_RE = /^(inline|kcompressd|padata:(\d+)|batch:(\d+)|padata:(\d+)\+batch:(\d+))$/;
 
-/** Parse a pipeline name; undefined if it is not one. */
+const PIPELINE_FORMS = `inline, kcompressd, padata:N (N 1..${MAX_PIPELINE_WORKERS}), batch:B (B 1..${MAX_PIPELINE_BATCH}) or padata:N+batch:B`;
+
+/** Why `name` is not a pipeline the engine can run, or undefined when it is one. */
+export function pipelineProblem(name: string): string | undefined {
+  const m = PIPELINE_RE.exec(name);
+  if (!m) return `pipeline must be ${PIPELINE_FORMS}`;
+  const numbers = [
+    { digits: m[2] ?? m[4], what: 'padata:N, the number of compression workers,', max: MAX_PIPELINE_WORKERS },
+    { digits: m[3] ?? m[5], what: 'batch:B, the pages a worker takes per request,', max: MAX_PIPELINE_BATCH },
+  ];
+  for (const { digits, what, max } of numbers) {
+    if (digits === undefined) continue;
+    // One spelling per pipeline: results and sweep points are keyed by the name.
+    if (/^0\d/.test(digits)) return `${what} is written without leading zeros`;
+    const n = Number(digits);
+    if (n < 1 || n > max) return `${what} must be 1..${max}${n === 0 && max === MAX_PIPELINE_WORKERS ? ' (inline is the pipeline without workers)' : ''}`;
+  }
+  return undefined;
+}
+
+/** Parse a pipeline name; undefined if it is not one the engine can run (see pipelineProblem). */
 export function parsePipeline(name: string): PipelineSpec | undefined {
   const m = PIPELINE_RE.exec(name);
-  if (!m) return undefined;
+  if (!m || pipelineProblem(name) !== undefined) return undefined;
   if (m[1] === 'inline') return { name, workers: 0, batch: 1 };
   if (m[1] === 'kcompressd') return { name, workers: 1, batch: 1 };
   const workers = Number(m[2] ?? m[4] ?? 1);
@@ -87,11 +133,17 @@ export function parsePipeline(name: string): PipelineSpec | undefined {
 export const ConfigSchema = z
   .object({
     /** Pages in the arena: the applications' virtual memory. */
-    pages: z.number().int().min(64, 'pages must be ≥ 64').max(4_194_304, 'pages must be ≤ 4194304 (16 GiB of 4 KiB pages)').default(16_384),
+    /** At most MAX_ARENA_BYTES / pageSize (the refinement below): 1048576 pages of 4 KiB. */
+    pages: z
+      .number()
+      .int()
+      .min(64, 'pages must be ≥ 64')
+      .max(MAX_PAGES, `pages must be ≤ ${MAX_PAGES} (${gib(MAX_ARENA_BYTES)} of ${MIN_PAGE_SIZE}-byte pages; ${maxPages(4096)} of 4 KiB pages)`)
+      .default(16_384),
     pageSize: z
       .number()
       .int()
-      .refine((n) => n >= 512 && n <= 65_536 && (n & (n - 1)) === 0, 'pageSize must be a power of two from 512 to 65536')
+      .refine((n) => n >= MIN_PAGE_SIZE && n <= 65_536 && (n & (n - 1)) === 0, `pageSize must be a power of two from ${MIN_PAGE_SIZE} to 65536`)
       .default(4096),
     /** RAM budget (resident pages + compressed pool footprint), pages or a share of `pages`. */
     ram: pagesOrPercent.default('60%'),
@@ -109,10 +161,10 @@ export const ConfigSchema = z
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     pipeline: z
       .string()
-      .refine((v) => {
-        const p = parsePipeline(v);
-        return p !== undefined && p.workers >= 0 && p.workers <= 16 && p.batch >= 1 && p.batch <= 256;
-      }, 'pipeline must be inline, kcompressd, padata:N (N 1..16), batch:B (B 1..256) or padata:N+batch:B')
+      .superRefine((v, ctx) => {
+        const why = pipelineProblem(v);
+        if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
+      })
       .default('inline'),
     /** Capacity of each kswapd → worker ring (a power of two; the kcompressd patch's kfifo holds 256). */
     ringCapacity: z
@@ -213,7 +265,18 @@ export const ConfigSchema = z
     /** Overwrite a page's bytes once it is stored, so a fault that skipped the store shows. */
     poison: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const bytes = c.pages * c.pageSize;
+    if (bytes > MAX_ARENA_BYTES) {
+      const most = maxPages(c.pageSize);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pages'],
+        message: `the arena (pages × pageSize = ${gib(bytes)}) must fit one typed array of at most ${gib(MAX_ARENA_BYTES)}: with ${c.pageSize}-byte pages give at most ${most} pages`,
+      });
+    }
+  });
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type ContentConfig = z.output<typeof ContentSchema>;

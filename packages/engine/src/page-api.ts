@@ -162,7 +162,7 @@ export class AppPages implements PageApi {
     } else {
       this.content.fill(this.mm.arena.bytes, off, this.pageSize, page, ++this.versions[i]);
     }
-    if (this.opts.verify) this.checksums[i] = pageChecksum(this.mm.arena.words, off >> 2, this.wordsPerPage);
+    if (this.opts.verify) this.checksums[i] = pageChecksum(this.mm.arena.words, this.mm.arena.wordOffset(page), this.wordsPerPage);
     this.stats.writes++;
     this.mm.pt.release(page, PageState.RESIDENT, true);
   }
@@ -170,7 +170,7 @@ export class AppPages implements PageApi {
   read(i: number): void {
     const page = this.lock(i);
     if (this.opts.verify) {
-      const sum = pageChecksum(this.mm.arena.words, this.mm.arena.offset(page) >> 2, this.wordsPerPage);
+      const sum = pageChecksum(this.mm.arena.words, this.mm.arena.wordOffset(page), this.wordsPerPage);
       this.stats.verified++;
       if (sum !== this.checksums[i]) {
         this.stats.mismatches++;

@@ -302,8 +302,8 @@ export class ZramStore {
   /** Overwrite a stored page's bytes (config.poison), so a fault that skips the store shows. */
   poisonPage(page: number): void {
     if (!this.poison) return;
-    const off = this.mm.arena.offset(page);
-    this.mm.arena.words.fill(POISON, off >> 2, (off + this.mm.pageSize) >> 2);
+    const w = this.mm.arena.wordOffset(page);
+    this.mm.arena.words.fill(POISON, w, w + this.mm.arena.pageWords);
   }
 
   /** Bring back a page the caller holds LOCKED (it was SWAPPED or SAME_FILLED), and free its slot. */

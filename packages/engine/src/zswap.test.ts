@@ -82,7 +82,7 @@ describe('zswap store', () => {
         const w = mm.pt.load(p);
         expect(mm.pt.cas(p, w, PageState.LOCKED)).toBe(true);
         store.swapIn(p, false);
-        expect(pageChecksum(mm.arena.words, mm.arena.offset(p) >> 2, PS >> 2)).toBe(sums[p]);
+        expect(pageChecksum(mm.arena.words, mm.arena.wordOffset(p), PS >> 2)).toBe(sums[p]);
         mm.pt.release(p, PageState.RESIDENT, false);
       }
       const end = mm.vm.snapshot();

@@ -29,7 +29,7 @@ function firstDiff(a: Uint8Array, b: Uint8Array, len: number): number {
  */
 function checkLive(pool: ZsPool, ref: Map<number, Uint8Array>): void {
   const buf = new Uint8Array(pool.pageSize);
-  const sp = new Int32Array(4);
+  const sp = new Float64Array(4);
   const ranges: number[][] = [];
   for (const [h, bytes] of ref) {
     const len = bytes.length;

@@ -17,7 +17,9 @@
  * a double free inside a live zspage is not detected (zsmalloc does not either).
  *
  * ── data SAB ─────────────────────────────────────────────────────────────────────────────
- * maxPages × pageSize bytes; pool page p starts at byte p × pageSize. It is preallocated,
+ * maxPages × pageSize bytes; pool page p starts at byte p × pageSize (a product: past 2^31
+ * for a pool of 2 GiB or more, so never `<<`; word indices are byte offsets `>>> 2`, exact
+ * below 4 GiB, the largest typed array on Node 20). It is preallocated,
  * not grown. Node 20 (V8 11.3) has growable SABs, but element access through a
  * length-tracking view of one is ~25× slower (a 2 KB word copy: 7.3 µs against 0.27 µs
  * measured here), and fixed-length views over a growable SAB go stale on other threads
@@ -243,7 +245,7 @@ export class ZsPool {
         );
       }
       this.sabs = sabs;
-      this.meta = new Int32Array(sabs.meta, 0, metaBytes >> 2);
+      this.meta = new Int32Array(sabs.meta, 0, metaBytes / 4);
       const m = this.meta;
       if (
         Atomics.load(m, H_MAGIC) !== MAGIC ||
@@ -259,7 +261,7 @@ export class ZsPool {
       }
     } else {
       this.sabs = { meta: new SharedArrayBuffer(metaBytes), data: new SharedArrayBuffer(dataBytes) };
-      this.meta = new Int32Array(this.sabs.meta, 0, metaBytes >> 2);
+      this.meta = new Int32Array(this.sabs.meta, 0, metaBytes / 4);
       const m = this.meta;
       m[H_PAGE_SIZE] = pageSize;
       m[H_MAX_PAGES] = maxPages;
@@ -273,7 +275,7 @@ export class ZsPool {
       Atomics.store(m, H_MAGIC, MAGIC);
     }
     this.data = new Uint8Array(this.sabs.data, 0, dataBytes);
-    this.dataW = new Int32Array(this.sabs.data, 0, dataBytes >> 2);
+    this.dataW = new Int32Array(this.sabs.data, 0, dataBytes / 4);
   }
 
   /** Footprint in pool pages (mem_used_total / pageSize). Late by at most one zspage. */
@@ -381,7 +383,7 @@ export class ZsPool {
       const live = this.compactLive;
       const bump = m[zb + Z_BUMP];
       live.fill(1, 0, bump);
-      for (let idx = m[zb + Z_FREE]; idx >= 0; idx = this.dataW[this.objectStart(src, idx, size) >> 2]) live[idx] = 0;
+      for (let idx = m[zb + Z_FREE]; idx >= 0; idx = this.dataW[this.objectStart(src, idx, size) >>> 2]) live[idx] = 0;
       for (let idx = 0; idx < bump; idx++) {
         if (live[idx] === 0) continue;
         const dst = this.fullestOtherThan(c, src);
@@ -517,7 +519,7 @@ export class ZsPool {
    * Where the object's slot (its full class size) lies in `data`: writes [offset, length]
    * of each part into out and returns the number of parts (1, or 2 when it straddles).
    */
-  spans(handle: number, out: Int32Array): number {
+  spans(handle: number, out: Float64Array): number {
     const size = this.classSizeOf(handle);
     out[0] = this.locate(handle, size);
     out[1] = this.firstLen;
@@ -561,7 +563,7 @@ export class ZsPool {
         const bump = m[zb + Z_BUMP];
         if (bump < 0 || bump > objs) fail(`zspage ${z} bump ${bump} of ${objs}`);
         let freeLen = 0;
-        for (let idx = m[zb + Z_FREE]; idx >= 0; idx = this.dataW[this.objectStart(z, idx, size) >> 2]) {
+        for (let idx = m[zb + Z_FREE]; idx >= 0; idx = this.dataW[this.objectStart(z, idx, size) >>> 2]) {
           if (idx >= bump || ++freeLen > bump) fail(`zspage ${z} free list broken at object ${idx}`);
         }
         if (inuse !== bump - freeLen || inuse <= 0) fail(`zspage ${z}: inuse ${inuse}, bump ${bump}, free ${freeLen}`);
@@ -645,7 +647,7 @@ export class ZsPool {
   private objectStart(z: number, idx: number, size: number): number {
     const at = idx * size;
     const page = this.meta[this.zspageBase + z * Z_WORDS + Z_PAGES + (at >> this.pageShift)];
-    return (page << this.pageShift) + (at & (this.pageSize - 1));
+    return page * this.pageSize + (at & (this.pageSize - 1));
   }
 
   /**
@@ -665,9 +667,9 @@ export class ZsPool {
       this.firstLen = len;
     } else {
       this.firstLen = room;
-      this.secondOff = this.meta[zb + Z_PAGES + pi + 1] << this.pageShift;
+      this.secondOff = this.meta[zb + Z_PAGES + pi + 1] * this.pageSize;
     }
-    return (this.meta[zb + Z_PAGES + pi] << this.pageShift) + inPage;
+    return this.meta[zb + Z_PAGES + pi] * this.pageSize + inPage;
   }
 
   /** The fullest partial zspage of class c, or −1 (under its lock, or as a racy hint). */
@@ -687,7 +689,7 @@ export class ZsPool {
     const zb = this.zspageBase + z * Z_WORDS;
     let idx = m[zb + Z_FREE];
     if (idx >= 0) {
-      m[zb + Z_FREE] = this.dataW[this.objectStart(z, idx, this.classSize[c]) >> 2];
+      m[zb + Z_FREE] = this.dataW[this.objectStart(z, idx, this.classSize[c]) >>> 2];
     } else {
       idx = m[zb + Z_BUMP]++;
     }
@@ -722,7 +724,7 @@ export class ZsPool {
     const objs = this.classObjs[c];
     const inuse = m[zb + Z_INUSE];
     if (inuse <= 0 || idx >= m[zb + Z_BUMP]) throw new RangeError(`ZsPool.free: handle ${handle} is not live`);
-    this.dataW[this.objectStart(z, idx, this.classSize[c]) >> 2] = m[zb + Z_FREE];
+    this.dataW[this.objectStart(z, idx, this.classSize[c]) >>> 2] = m[zb + Z_FREE];
     m[zb + Z_FREE] = idx;
     m[zb + Z_INUSE] = inuse - 1;
     Atomics.sub(m, cb + C_LIVE, 1);

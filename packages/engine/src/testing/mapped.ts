@@ -13,7 +13,7 @@ export function mapAllPages(mm: Mm, content: ContentSpec, seed: number): number[
   for (let p = 0; p < mm.pages; p++) {
     mm.pt.map(p, 1);
     src.fill(mm.arena.bytes, mm.arena.offset(p), ps, p, 1);
-    sums.push(pageChecksum(mm.arena.words, mm.arena.offset(p) >> 2, ps >> 2));
+    sums.push(pageChecksum(mm.arena.words, mm.arena.wordOffset(p), ps >> 2));
     mm.pt.release(p, PageState.RESIDENT, false);
   }
   mm.zone.addResident(mm.pages);

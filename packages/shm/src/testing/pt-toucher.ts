@@ -17,7 +17,7 @@ for (;;) {
   const w = pt.load(page);
   if ((w & STATE_MASK) === PageState.RESIDENT) {
     if (!pt.cas(page, w, PageState.LOCKED)) continue;
-    const first = arena.words[arena.offset(page) >> 2];
+    const first = arena.words[arena.wordOffset(page)];
     pt.release(page, PageState.RESIDENT, true);
     parentPort!.postMessage({ waits, first });
     break;

@@ -1,0 +1,78 @@
+/**
+ * Arenas of 2 GiB and 4 GiB (the largest one typed array holds on Node 20) run end to end,
+ * every page offset past 2^31: the workload uses only the top pages of the arena, so the
+ * run commits a few megabytes (a fresh SharedArrayBuffer is zero pages mapped on first
+ * touch) and the RAM budget is small, so those pages are reclaimed, stored, written back
+ * (zswap) and faulted in again, with every read checked against its checksum. And a config
+ * past 4 GiB is refused by the schema, naming pages, the value and the limit.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, createEngine, resolveConfig, type Engine } from './index.js';
+import { MAX_ARENA_BYTES, maxPages } from './config.js';
+
+const engines: Engine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+});
+
+const TOP = fileURLToPath(new URL('../dist/testing/top-pages-workload.js', import.meta.url));
+
+describe('a 4 GiB arena (its top pages past 2^31)', () => {
+  const cases = [
+    { pages: 2 ** 20, store: 'zram', pipeline: 'kcompressd' },
+    { pages: 2 ** 20, store: 'zswap', pipeline: 'inline' },
+  ] as const;
+  for (const { pages, store, pipeline } of cases) {
+    it(`${pages} pages of 4 KiB (${(pages * 4096) / 2 ** 30} GiB), ${store}, ${pipeline}: pages past 2^31 are reclaimed and read back intact`, async () => {
+      const engine = createEngine({
+        pages,
+        ram: 2048,
+        apps: 1,
+        duration: 1,
+        pipeline,
+        store: { mode: store, maxPoolPercent: 10 },
+        workload: { kind: 'module', module: TOP, params: { count: 4096 } },
+      });
+      engines.push(engine);
+      const r = await engine.run();
+      expect(r.checks.problems).toEqual([]);
+      expect(r.checks.mismatches).toBe(0);
+      expect(r.checks.verified).toBeGreaterThanOrEqual(4096);
+      expect(r.counters.pswpout).toBeGreaterThan(0);
+      expect(r.counters.pswpin).toBeGreaterThan(0);
+      if (store === 'zswap') expect(r.counters.written_back_pages).toBeGreaterThan(0);
+    }, 180_000);
+  }
+});
+
+describe('the arena limit', () => {
+  it('is 4 GiB: 1048576 pages of 4 KiB, 8388608 of 512 bytes', () => {
+    expect(MAX_ARENA_BYTES).toBe(2 ** 32);
+    expect(maxPages(4096)).toBe(1_048_576);
+    expect(maxPages(512)).toBe(8_388_608);
+    expect(resolveConfig({ pages: 1_048_576 }).pages).toBe(1_048_576);
+    expect(resolveConfig({ pages: 65_536, pageSize: 65_536 }).pages).toBe(65_536);
+  });
+
+  for (const [input, msg] of [
+    [{ pages: 1_048_577 }, /^config\.pages: the arena \(pages × pageSize = 4 GiB\) must fit one typed array of at most 4 GiB: with 4096-byte pages give at most 1048576 pages \(got 1048577\)$/],
+    [{ pages: 2_000_000 }, /^config\.pages: the arena \(pages × pageSize = 7\.63 GiB\) must fit .* at most 1048576 pages \(got 2000000\)$/],
+    [{ pages: 65_537, pageSize: 65_536 }, /^config\.pages: .* with 65536-byte pages give at most 65536 pages \(got 65537\)$/],
+    [{ pages: 8_388_609, pageSize: 512 }, /^config\.pages: pages must be ≤ 8388608 \(4 GiB of 512-byte pages; 1048576 of 4 KiB pages\) \(got 8388609\)$/],
+  ] as const) {
+    it(`refuses ${JSON.stringify(input)}, naming pages, the value and the limit`, () => {
+      let err: unknown;
+      try {
+        resolveConfig(input);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe('pages');
+      expect((err as ConfigError).message).toMatch(msg);
+      // The API refuses it too, before any memory is taken.
+      expect(() => createEngine(input)).toThrow(ConfigError);
+    });
+  }
+});
