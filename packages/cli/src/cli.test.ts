@@ -2,10 +2,10 @@
  * The built command, spawned as a user runs it (build first: tsc -b). Small arenas and
  * one-second runs: the whole file stays within a few seconds per run on 2 cores.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { expectOneLine, zreclaim } from './testing/spawn.js';
 import { RunResultSchema } from '@zreclaim/engine';
 
@@ -67,6 +67,7 @@ describe('zreclaim run', () => {
 
   it('a malformed or missing --config file exits 2 naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zreclaim-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{ "pages": 2048, ');
     const r1 = await zreclaim(['run', '--config', bad]);

@@ -209,7 +209,11 @@ export const ConfigSchema = z
         compact: z.boolean().default(true),
         /** zswap max_pool_percent: the pool's cap as a share of the RAM budget (the kernel's default is 20). */
         maxPoolPercent: z.number().int().min(1, 'maxPoolPercent must be 1..100').max(100, 'maxPoolPercent must be 1..100').default(20),
-        /** zswap backing file (the swap device written-back pages go to); default: a fresh file in the OS temp directory, removed after the run. */
+        /**
+         * zswap backing file (the swap device written-back pages go to): made at this path,
+         * which must not exist, and unlinked as soon as it is opened (see mm.ts); default: an
+         * unnamed file in the OS temp directory. Nothing is left behind, whatever ends the run.
+         */
         writebackFile: z.string().min(1).optional(),
       })
       .strict()

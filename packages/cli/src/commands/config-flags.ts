@@ -54,7 +54,7 @@ export function addConfigFlags(cmd: Command, own: { pipeline: Option; codec: Opt
     .addOption(opt('--huge-threshold <fraction>', `a page compressing above this share of a page is huge: stored as is (zram, huge_pages) or rejected (zswap)${helpSuffix('store.hugeThreshold')}`, store))
     .addOption(opt('--mem-limit <pages>', `zram mem_limit in pool pages, 0 = none; a store past it fails and the page stays resident${helpSuffix('store.memLimit')}`, store))
     .addOption(opt('--max-pool-percent <n>', `zswap: the pool's cap as a percentage of the RAM budget${helpSuffix('store.maxPoolPercent')}`, store))
-    .addOption(opt('--writeback-file <path>', 'zswap: the backing file written-back pages go to; must not exist, removed after the run (default: a new file in the OS temp directory)', store))
+    .addOption(opt('--writeback-file <path>', 'zswap: where the backing file written-back pages go to is made (which file system); must not exist; its name is removed as soon as it is opened, so nothing is left behind (default: an unnamed file in the OS temp directory)', store))
     .addOption(opt('--no-compact', 'kswapd does not compact the pool (zsmalloc shrinker) at each balance pass', store))
     .addOption(opt('--gc <sync|async>', `freeing the slots of unmapped and swapped-in pages: in the unmapping thread, or queued to the GC worker${helpSuffix('gc.mode')}`, store))
     .addOption(opt('--gc-cap <bytes>', `gc async: most compressed bytes queued for freeing, in bytes or with B, KiB, MiB, GiB; 0 = no cap; past it slots are freed synchronously${helpSuffix('gc.capBytes', bytesShown(defaultOf('gc.capBytes')))}`, store));

@@ -5,7 +5,7 @@
  * a screenshot kept in test-artifacts/report.png. Chromium is required: without it this test
  * fails and says how to install it (.ci/run installs it).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -53,6 +53,7 @@ describe('zreclaim report', () => {
 
   afterAll(async () => {
     await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('draws every chart from real results in chromium, offline, without a console error', async () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { UsageError } from '../errors.js';
 import { axesFromFlags, combinePipeline, describeSkipped, expandGrid, parseShard, readGridFile, shardPoints, type Axes, type GridPoint } from './grid.js';
 
@@ -106,6 +106,7 @@ describe('sweep grid', () => {
 
   it('reads a --grid file and names the file and the field of a bad one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zreclaim-grid-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = (name: string, body: unknown) => {
       const f = join(dir, name);
       writeFileSync(f, typeof body === 'string' ? body : JSON.stringify(body));

@@ -2,10 +2,10 @@
  * `zreclaim sweep` end to end, spawned as a user runs it (build first: tsc -b): two shards
  * of a six-point grid, their union, resuming, and bad input. Runs of 0.3 s on 1024 pages.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { expectOneLine, zreclaim } from '../testing/spawn.js';
 import { readSweepLines } from './points.js';
 
@@ -19,6 +19,7 @@ const keysIn = (file: string) => readSweepLines(file).points.map((p) => p.key);
 describe('zreclaim sweep', () => {
   it('two shards run the grid exactly once between them; rerunning resumes, skipping finished points and running the rest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zreclaim-sweep-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const s1 = join(dir, 'shard-1.jsonl');
     const s2 = join(dir, 'shard-2.jsonl');
     const r1 = await zreclaim(['sweep', ...GRID, ...FIXED, '--shard', '1/2', '--out', s1]);
@@ -74,6 +75,7 @@ describe('zreclaim sweep', () => {
 
   it('bad grids and flags exit 2 with one line naming the flag, the value and the fix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zreclaim-sweep-bad-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const out = join(dir, 'out.jsonl');
     const grid = join(dir, 'grid.json');
     writeFileSync(grid, JSON.stringify({ pipeline: ['inline'], ram: ['50%'], pages: 1024 }));
