@@ -4,8 +4,14 @@
  * spellings (run and compare), arenas past the 4 GiB limit. And a caller's ZRECLAIM_*
  * variables do not reach the CLIs the tests spawn.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cliEnv, expectOneLine, zreclaim } from './testing/spawn.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'zreclaim-refuse-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const REFUSED = ['padata:0', 'padata:-1', 'padata:1.5', 'padata:17', 'padata:02', 'batch:0', 'batch:257', 'padata:0+batch:8', 'kcompressd:3', 'garbage', ''];
 
@@ -17,10 +23,13 @@ describe('pipelines the engine cannot run', () => {
     expect(r.stderr).not.toContain('internal error');
   });
 
-  it('compare --pipeline with one of them in the list exits 2 the same way', async () => {
-    const r = await zreclaim(['compare', '--pages', '1024', '--duration', '0.5', '--pipeline', 'inline,padata:0']);
+  it.each([
+    ['compare', []],
+    ['sweep', ['--out', join(dir, 'sweep.jsonl')]],
+  ])('%s --pipeline with one of them in the list exits 2 the same way, before any run', async (command, extra) => {
+    const r = await zreclaim([command, '--pages', '1024', '--duration', '0.5', '--pipeline', 'inline,padata:0', ...extra]);
     expect(r.code, r.stderr).toBe(2);
-    expectOneLine(r, 'padata:0');
+    expectOneLine(r, '--pipeline', '"padata:0"');
     expect(r.stderr).not.toContain('internal error');
   });
 });
