@@ -1,7 +1,7 @@
 // The config schema's refusals that need more than a field's own range: pipeline spellings
 // the engine cannot run (the arena limit is in big-arena.test.ts).
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ConfigSchema, parsePipeline, resolveConfig } from './index.js';
+import { ConfigError, ConfigSchema, parsePipeline, resolveConfig } from './internal.js';
 import { pipelineProblem } from './config.js';
 
 /** Every spelling the engine cannot run, with what the message must say. */
