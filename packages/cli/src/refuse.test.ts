@@ -36,10 +36,11 @@ describe('pipelines the engine cannot run', () => {
 
 describe('arenas past 4 GiB', () => {
   it.each([
-    [['--pages', '1048577'], '1048577', 'at most 1048576 pages'],
-    [['--pages', '4194304'], '4194304', 'at most 1048576 pages'],
+    [['--pages', '1048577'], '1048577', 'pages must be ≤ 1048576'],
+    [['--pages', '4194304'], '4194304', 'pages must be ≤ 1048576'],
+    [['--pages', '524289', '--page-size', '8192'], '524289', 'at most 524288 pages'],
     [['--pages', '65537', '--page-size', '65536'], '65537', 'at most 65536 pages'],
-    [['--pages', '9000000', '--page-size', '512'], '9000000', 'pages must be ≤ 8388608'],
+    [['--pages', '9000000', '--page-size', '512'], '9000000', 'pages must be ≤ 1048576'],
   ])('run %j exits 2 with one line naming --pages, the value and the limit', async (flags, value, limit) => {
     const r = await zreclaim(['run', ...flags, '--duration', '0.5']);
     expect(r.code, r.stderr).toBe(2);

@@ -47,19 +47,20 @@ describe('a 4 GiB arena (its top pages past 2^31)', () => {
 });
 
 describe('the arena limit', () => {
-  it('is 4 GiB: 1048576 pages of 4 KiB, 8388608 of 512 bytes', () => {
+  it('is 4 GiB: 1048576 pages of 4 KiB (and no more pages of smaller ones), 65536 of 64 KiB', () => {
     expect(MAX_ARENA_BYTES).toBe(2 ** 32);
     expect(maxPages(4096)).toBe(1_048_576);
-    expect(maxPages(512)).toBe(8_388_608);
     expect(resolveConfig({ pages: 1_048_576 }).pages).toBe(1_048_576);
+    expect(resolveConfig({ pages: 1_048_576, pageSize: 512 }).pages).toBe(1_048_576);
     expect(resolveConfig({ pages: 65_536, pageSize: 65_536 }).pages).toBe(65_536);
   });
 
   for (const [input, msg] of [
-    [{ pages: 1_048_577 }, /^config\.pages: the arena \(pages × pageSize = 4 GiB\) must fit one typed array of at most 4 GiB: with 4096-byte pages give at most 1048576 pages \(got 1048577\)$/],
-    [{ pages: 2_000_000 }, /^config\.pages: the arena \(pages × pageSize = 7\.63 GiB\) must fit .* at most 1048576 pages \(got 2000000\)$/],
+    [{ pages: 1_048_577 }, /^config\.pages: pages must be ≤ 1048576 \(an arena of 4 GiB of 4 KiB pages, one typed array at most\) \(got 1048577\)$/],
+    [{ pages: 2_000_000 }, /^config\.pages: pages must be ≤ 1048576 .* \(got 2000000\)$/],
+    [{ pages: 524_289, pageSize: 8192 }, /^config\.pages: the arena \(pages × pageSize = 4 GiB\) must fit one typed array of at most 4 GiB: with 8192-byte pages give at most 524288 pages \(got 524289\)$/],
     [{ pages: 65_537, pageSize: 65_536 }, /^config\.pages: .* with 65536-byte pages give at most 65536 pages \(got 65537\)$/],
-    [{ pages: 8_388_609, pageSize: 512 }, /^config\.pages: pages must be ≤ 8388608 \(4 GiB of 512-byte pages; 1048576 of 4 KiB pages\) \(got 8388609\)$/],
+    [{ pages: 1_048_577, pageSize: 512 }, /^config\.pages: pages must be ≤ 1048576 \(an arena of 4 GiB of 4 KiB pages, one typed array at most\) \(got 1048577\)$/],
   ] as const) {
     it(`refuses ${JSON.stringify(input)}, naming pages, the value and the limit`, () => {
       let err: unknown;

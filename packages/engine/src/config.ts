@@ -15,9 +15,13 @@ import { z } from 'zod';
  * offsets into it are doubles, never Int32 (see PageArena).
  */
 export const MAX_ARENA_BYTES = Math.min(2 ** 32, buffer.MAX_LENGTH);
-/** The smallest page size the schema accepts, and so the most pages an arena can have. */
 const MIN_PAGE_SIZE = 512;
-const MAX_PAGES = MAX_ARENA_BYTES / MIN_PAGE_SIZE;
+/**
+ * The most pages, whatever the page size: a 4 GiB arena of the default 4 KiB pages. The field
+ * says so (and --help with it, a range the default page size accepts); the refinement at the
+ * end of the schema caps larger pages at MAX_ARENA_BYTES.
+ */
+const MAX_PAGES = maxPages(4096);
 
 /** Most pages an arena of `pageSize`-byte pages can have. */
 export function maxPages(pageSize: number): number {
@@ -133,12 +137,12 @@ export function parsePipeline(name: string): PipelineSpec | undefined {
 export const ConfigSchema = z
   .object({
     /** Pages in the arena: the applications' virtual memory. */
-    /** At most MAX_ARENA_BYTES / pageSize (the refinement below): 1048576 pages of 4 KiB. */
+    /** At most 1048576, and pages × pageSize at most MAX_ARENA_BYTES (the refinement below). */
     pages: z
       .number()
       .int()
       .min(64, 'pages must be ≥ 64')
-      .max(MAX_PAGES, `pages must be ≤ ${MAX_PAGES} (${gib(MAX_ARENA_BYTES)} of ${MIN_PAGE_SIZE}-byte pages; ${maxPages(4096)} of 4 KiB pages)`)
+      .max(MAX_PAGES, `pages must be ≤ ${MAX_PAGES} (an arena of ${gib(MAX_ARENA_BYTES)} of 4 KiB pages, one typed array at most)`)
       .default(16_384),
     pageSize: z
       .number()
