@@ -16,6 +16,8 @@
  * histogram deltas, and folds them into the shared ones every VMSTAT_FOLD_MS and before it
  * sleeps or returns; the diff block is in shared memory, so recovery folds a dead worker's.
  * Latency records not yet folded when a worker dies (at most VMSTAT_FOLD_MS of them) are lost.
+ * The mm_stat gauges are the exception: the store adds a page to them at once, before the
+ * page is published, because the application may free it the moment it is (CounterSet).
  */
 import { availableParallelism } from 'node:os';
 import { CounterSet, HistogramDeltas, Inflight, InflightMark, INFLIGHT_CTX_LOCK, mutexLock, mutexUnlock, PageState, Ring, RING_DEFAULT_SPINS, STATE_MASK } from '@zreclaim/shm';
@@ -23,7 +25,7 @@ import { createCodec, type Codec } from './codec.js';
 import { spinFor, type Config } from './config.js';
 import { createSharedMm, Mm, type SharedMm } from './mm.js';
 import { Reclaimer } from './reclaim.js';
-import { createStore, slotBytes, StoreResult } from './store.js';
+import { createStore, StoreResult } from './store.js';
 import { VMSTAT } from './vmstat.js';
 import { keepWarm, shapeKey, templateConfig } from './warm.js';
 
@@ -83,6 +85,9 @@ export class Compressor {
   private readonly reclaimer: Reclaimer;
   private readonly store: ReturnType<typeof createStore>;
   private readonly batch: Int32Array;
+  /** processAsync: the fill words (low, high) of the batch's same-filled pages, and one page's. */
+  private readonly fills: Int32Array;
+  private readonly fill = new Int32Array(2);
   private readonly c: Config;
   /** This worker's latency records, folded into the shared histograms with its counters. */
   private readonly lat: { ringWait: HistogramDeltas; compress: HistogramDeltas; batch: HistogramDeltas };
@@ -114,6 +119,7 @@ export class Compressor {
     this.reclaimer = new Reclaimer(this.mm, this.store);
     if (warm) keepWarm(shapeKey('compressor', c), () => compressorTemplate(c));
     this.batch = new Int32Array(c.pipe.batch);
+    this.fills = new Int32Array(2 * c.pipe.batch);
     this.spins = c.pipe.workers + 1 > availableParallelism() ? 0 : RING_DEFAULT_SPINS;
     this.stats = { workerId: task.workerId, pages: 0, batches: 0, rejected: 0, idleWaits: 0 };
   }
@@ -235,7 +241,11 @@ export class Compressor {
     const done: number[] = [];
     for (let i = 0; i < n; i++) {
       const page = this.batch[i];
-      if (this.store.trySameFilled(page)) {
+      // Found now, stored (slot and gauges) only when published below: a worker that dies
+      // while the batch is out leaves these pages ISOLATED and unstored, for recovery to return.
+      if (mm.arena.sameFilled(page, this.fill)) {
+        this.fills[2 * i] = this.fill[0];
+        this.fills[2 * i + 1] = this.fill[1];
         results.push(null);
         done.push(0);
         continue;
@@ -263,6 +273,7 @@ export class Compressor {
       const page = this.batch[i];
       const out = outs[i];
       if (out === null) {
+        this.store.storeSameFilled(page, this.fills[2 * i], this.fills[2 * i + 1]);
         this.publish(i, page, StoreResult.SAME_FILLED);
       } else if (out instanceof Error) {
         this.reject(i, page, true);
@@ -325,12 +336,17 @@ export class Compressor {
  * to RESIDENT (their bytes are intact); pages it had stored are published and counted
  * (their bytes may already be poisoned). Returns how many pages went back to RESIDENT and
  * how many were kept stored.
+ *
+ * Counted here are the events the dead worker's store and reclaimer held until the end of
+ * the batch (pswpout, pgsteal, nr_resident). Not the mm_stat gauges: the store added each
+ * page to them before marking it STORED. Nor could recovery count them from the slot: a page
+ * already published may have been faulted in or unmapped since (its slot cleared, or reused
+ * by another store), and its free already subtracted what its store had added.
  */
 export function recoverInflight(mm: Mm, inflight: Inflight, vmDiffs: SharedArrayBuffer): { returned: number; kept: number } {
   mm.vm.foldFrom(vmDiffs);
   let returned = 0;
   let kept = 0;
-  const ps = mm.pageSize;
   const { vm, ev } = mm;
   for (let i = 0; i < inflight.count; i++) {
     const page = inflight.page(i);
@@ -346,15 +362,8 @@ export function recoverInflight(mm: Mm, inflight: Inflight, vmDiffs: SharedArray
     if (m === InflightMark.RETURNED) continue;
     const same = m === InflightMark.STORED_SAME || m === InflightMark.PUBLISHED_SAME;
     if ((m === InflightMark.STORED || m === InflightMark.STORED_SAME) && held) mm.pt.release(page, same ? PageState.SAME_FILLED : PageState.SWAPPED);
-    // The dead worker's unflushed counters for this page.
+    // The dead worker's unflushed events for this page.
     vm.inc(ev.pswpout);
-    vm.add(ev.orig_data_size, ps);
-    if (same) vm.inc(ev.same_pages);
-    else {
-      const len = slotBytes(mm.slots.length[page]);
-      vm.add(ev.compr_data_size, len);
-      if (len === ps) vm.inc(ev.huge_pages);
-    }
     vm.inc(ev.pgsteal_kswapd);
     vm.inc(ev.pgsteal_anon);
     mm.zone.addResident(-1);

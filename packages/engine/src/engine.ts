@@ -630,6 +630,11 @@ function buildResult(
   if (stored !== storedByCounters) problems.push(`pswpout − notify_free = ${storedByCounters}, but ${stored} pages are stored`);
   const inPool = stored - inFile;
   if (counters.orig_data_size !== inPool * ps) problems.push(`orig_data_size = ${counters.orig_data_size}, but ${inPool} pages in the pool × ${ps} = ${inPool * ps}`);
+  // A gauge is published before its page (CounterSet's gauges): no sample may see one below 0.
+  for (const [k, name] of [['orig', 'orig_data_size'], ['compr', 'compr_data_size'], ['same', 'same_pages'], ['huge', 'huge_pages']] as const) {
+    const low = samples.find((s) => s[k] < 0);
+    if (low) problems.push(`${name} was ${low[k]} at ${Math.round(low.t)} ms: a free was counted before its store`);
+  }
   if (counters.gc_bytes_pending !== 0) problems.push(`gc_bytes_pending = ${counters.gc_bytes_pending} after the GC worker drained its queue`);
   if (mm.pool.pagesUsed * ps < counters.compr_data_size) problems.push(`mem_used_total ${mm.pool.pagesUsed * ps} < compr_data_size ${counters.compr_data_size}`);
   const held = census[PageState.RESIDENT] + census[PageState.LOCKED] + census[PageState.ISOLATED];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CounterSet, GcQueue, type GcQueueBuffers, type Histogram, HistogramSet, Lru, PageArena, PageTable, SlotTable, Zone, ZsPool } from '@zreclaim/shm';
 import { ConfigError, type Config } from './config.js';
-import { LATENCIES, VMSTAT, type LatencyName, type VmstatName } from './vmstat.js';
+import { LATENCIES, VMSTAT, VMSTAT_GAUGES, type LatencyName, type VmstatName } from './vmstat.js';
 
 export interface SharedMm {
   pages: number;
@@ -195,7 +195,8 @@ export class Mm {
 
   /**
    * @param opts.vmDiffs a diff block (CounterSet.diffBytes of VMSTAT) this thread counts
-   *   through instead of adding to the shared counters on every event: see CounterSet.
+   *   through instead of adding to the shared counters on every event (gauges excepted: see
+   *   CounterSet and VMSTAT_GAUGES).
    *   Whoever passes one folds it (mm.vm.fold()) every few milliseconds and before it
    *   sleeps or exits.
    */
@@ -206,7 +207,7 @@ export class Mm {
     this.slots = new SlotTable(shared.pages, shared.slots);
     this.zone = new Zone(undefined, shared.zone);
     this.pool = new ZsPool({ pageSize: shared.pageSize, maxPages: shared.poolMaxPages }, shared.pool);
-    this.vm = new CounterSet(VMSTAT, shared.vmstat, opts.vmDiffs);
+    this.vm = new CounterSet(VMSTAT, shared.vmstat, opts.vmDiffs, VMSTAT_GAUGES);
     this.ev = ids(this.vm);
     this.lat = new HistogramSet(LATENCIES, shared.latency);
     this.h = {} as Record<LatencyName, Histogram>;

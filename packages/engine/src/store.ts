@@ -117,33 +117,41 @@ export class ZramStore {
   readonly spinNs: number;
 
   /**
-   * swapOut's counter deltas, published by flushStats(): reclaim stores pages in slices and
-   * publishes once per slice (like per-cpu vmstat deltas folded into the global counters),
-   * so readers on other threads may be late by one slice. The fault and unmap paths
-   * (swapIn, freeSlot) publish at once.
+   * Pages stored since the last flushStats(), for pswpout: reclaim stores pages in slices and
+   * publishes this event count once per slice (like per-cpu vmstat deltas folded into the
+   * global counters), so readers on other threads may be late by one slice. The mm_stat
+   * gauges are not: a store adds a page to them at once (countStored), before its caller
+   * publishes the page, as zram_write_page updates its atomics before the slot is visible.
+   * Another thread may fault the page in or unmap it the moment it is published, and its
+   * decrement must find the increment already there (see CounterSet's gauges).
    */
   private pendStored = 0;
-  private pendSame = 0;
-  private pendHuge = 0;
-  private pendCompr = 0;
-  /** swapOut's compress latencies, published with the counters. */
+  /** swapOut's compress latencies, published with pswpout. */
   private readonly compressLat: HistogramDeltas;
 
   flushStats(): void {
-    const { vm, ev } = this.mm;
     this.compressLat.publish();
     if (this.pendStored === 0) return;
-    vm.add(ev.pswpout, this.pendStored);
-    vm.add(ev.orig_data_size, this.pendStored * this.mm.pageSize);
-    vm.add(ev.same_pages, this.pendSame);
-    vm.add(ev.huge_pages, this.pendHuge);
-    vm.add(ev.compr_data_size, this.pendCompr);
-    this.pendStored = this.pendSame = this.pendHuge = this.pendCompr = 0;
+    this.mm.vm.add(this.mm.ev.pswpout, this.pendStored);
+    this.pendStored = 0;
+  }
+
+  /** A page is in the store: its gauges now (mm_stat), its pswpout at flushStats(). `len` −1: same-filled. */
+  private countStored(len: number): void {
+    const { vm, ev } = this.mm;
+    const ps = this.mm.pageSize;
+    vm.add(ev.orig_data_size, ps);
+    if (len < 0) vm.inc(ev.same_pages);
+    else {
+      vm.add(ev.compr_data_size, len);
+      if (len === ps) vm.inc(ev.huge_pages);
+    }
+    this.pendStored++;
   }
 
   /**
    * Store a page the caller holds ISOLATED, compressing it synchronously on this thread
-   * (then flushStats() to publish the counters). On REJECTED/NO_SPACE nothing changed.
+   * (its gauges are counted at once; flushStats() publishes pswpout). On REJECTED/NO_SPACE nothing changed.
    */
   swapOut(page: number): StoreResult {
     if (this.trySameFilled(page)) return StoreResult.SAME_FILLED;
@@ -238,9 +246,7 @@ export class ZramStore {
    */
   storeBatched(k: number, page: number, result: StoreResult): StoreResult {
     if (result === StoreResult.SAME_FILLED) {
-      this.mm.slots.set(page, this.batchFill[2 * k], this.batchFill[2 * k + 1]);
-      this.pendSame++;
-      this.pendStored++;
+      this.storeSameFilled(page, this.batchFill[2 * k], this.batchFill[2 * k + 1]);
       return result;
     }
     if (result !== StoreResult.STORED) return result;
@@ -252,12 +258,15 @@ export class ZramStore {
 
   /** zram's same-filled check: if the page is one repeated 8-byte word, keep only that. */
   trySameFilled(page: number): boolean {
-    const mm = this.mm;
-    if (!mm.arena.sameFilled(page, this.fill)) return false;
-    mm.slots.set(page, this.fill[0], this.fill[1]);
-    this.pendSame++;
-    this.pendStored++;
+    if (!this.mm.arena.sameFilled(page, this.fill)) return false;
+    this.storeSameFilled(page, this.fill[0], this.fill[1]);
     return true;
+  }
+
+  /** Store a held page found same-filled with the fill word (lo, hi): only the word is kept. */
+  storeSameFilled(page: number, lo: number, hi: number): void {
+    this.mm.slots.set(page, lo, hi);
+    this.countStored(-1);
   }
 
   /**
@@ -292,9 +301,7 @@ export class ZramStore {
     mm.slots.set(page, handle, len | (codecId << CODEC_SHIFT));
     // Before the caller publishes SWAPPED: writeback puts back an entry it finds still ISOLATED.
     mm.lru?.addTail(page);
-    if (len === ps) this.pendHuge++;
-    this.pendStored++;
-    this.pendCompr += len;
+    this.countStored(len);
     if (poison) this.poisonPage(page);
     return StoreResult.STORED;
   }

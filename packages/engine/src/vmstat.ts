@@ -43,6 +43,12 @@ export const VMSTAT = [
 ] as const;
 export type VmstatName = (typeof VMSTAT)[number];
 
+/**
+ * The counters that go down as well as up: published at once by every thread, never through
+ * a compression worker's diff block (CounterSet's gauges), so no reader sees one below 0.
+ */
+export const VMSTAT_GAUGES: readonly VmstatName[] = [...ZRAM_MM_STAT_GAUGES, 'gc_bytes_pending'];
+
 /** Latency histograms, all in nanoseconds. */
 export const LATENCIES = [
   'alloc_stall', // an allocation that had to reclaim directly

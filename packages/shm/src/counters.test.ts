@@ -56,6 +56,26 @@ describe('per-thread counter diffs', () => {
     expect(shared.read('events')).toBe(3 * n);
   });
 
+  it('never hold a gauge: its adds reach the shared slot at once, so a decrement elsewhere cannot go first', () => {
+    const names = ['events', 'bytes'] as const;
+    const shared = new CounterSet(names);
+    const diffs = new SharedArrayBuffer(CounterSet.diffBytes(names.length));
+    // A storing thread counts through its diff block; `bytes` is a gauge.
+    const storer = new CounterSet(names, shared.sab, diffs, ['bytes']);
+    storer.inc(0);
+    storer.add(1, 3751);
+    expect(shared.snapshot()).toEqual({ events: 0, bytes: 3751 });
+    // Another thread frees what was stored: the gauge goes back to 0, never below.
+    shared.add(1, -3751);
+    expect(shared.read('bytes')).toBe(0);
+    storer.fold();
+    expect(shared.snapshot()).toEqual({ events: 1, bytes: 0 });
+    // The gauge never entered the block: a recovery fold adds nothing to it.
+    shared.foldFrom(diffs);
+    expect(shared.snapshot()).toEqual({ events: 1, bytes: 0 });
+    expect(() => new CounterSet(names, undefined, undefined, ['nope' as 'bytes'])).toThrow(/unknown counter nope/);
+  });
+
   it('refuse a diff block too small for the names', () => {
     expect(() => new CounterSet(NAMES, undefined, new SharedArrayBuffer(8))).toThrow(/diff block holds 1 slots, 2 names given/);
   });

@@ -19,6 +19,14 @@
  * writer is the owner while it lives, and the recovering thread after. A thread stopped
  * between adding a slot into the shared counters and zeroing it would have that slot
  * folded twice; the owner folds one slot at a time so that window is one slot wide.
+ *
+ * Gauges (values that go down as well as up: zram's mm_stat, the kernel's atomic64
+ * zram->stats) never go through a diff block: `gauges` names them, and their inc/add are
+ * Atomics.add on the shared slot at once, whatever thread counts. A gauge's decrement is
+ * often made by another thread than its increment (a page stored by a compression worker,
+ * freed by the application that faults it in): were the increment left in the storing
+ * thread's block until its next fold, a reader would see the decrement first and the gauge
+ * below zero. Only event counters, which only go up, may lag (the kernel's per-cpu vmstat).
  */
 export class CounterSet<N extends string> {
   readonly sab: SharedArrayBuffer;
@@ -27,19 +35,27 @@ export class CounterSet<N extends string> {
 
   /** This thread's diff block, when it counts through one (see the header). */
   private readonly diff: Float64Array | undefined;
+  /** 1 for a gauge's slot: published at once, never through the diff block. */
+  private readonly eager: Uint8Array;
 
   /** Bytes of a diff block for `n` names. */
   static diffBytes(n: number): number {
     return n * 8;
   }
 
-  constructor(readonly names: readonly N[], sab?: SharedArrayBuffer, diffs?: SharedArrayBuffer) {
+  /**
+   * @param diffs this thread's diff block (see the header); without one every add is published at once
+   * @param gauges names whose adds are always published at once, diff block or not
+   */
+  constructor(readonly names: readonly N[], sab?: SharedArrayBuffer, diffs?: SharedArrayBuffer, gauges: readonly N[] = []) {
     this.sab = sab ?? new SharedArrayBuffer(names.length * 8);
     if (this.sab.byteLength < names.length * 8) {
       throw new RangeError(`CounterSet: buffer holds ${this.sab.byteLength / 8} slots, ${names.length} names given`);
     }
     this.slots = new BigInt64Array(this.sab, 0, names.length);
     this.index = new Map(names.map((n, i) => [n, i]));
+    this.eager = new Uint8Array(names.length);
+    for (const g of gauges) this.eager[this.id(g)] = 1;
     if (diffs !== undefined) {
       if (diffs.byteLength < CounterSet.diffBytes(names.length)) {
         throw new RangeError(`CounterSet: diff block holds ${diffs.byteLength / 8} slots, ${names.length} names given`);
@@ -56,12 +72,12 @@ export class CounterSet<N extends string> {
   }
 
   inc(id: number): void {
-    if (this.diff !== undefined) this.diff[id]++;
+    if (this.diff !== undefined && this.eager[id] === 0) this.diff[id]++;
     else Atomics.add(this.slots, id, 1n);
   }
 
   add(id: number, n: number): void {
-    if (this.diff !== undefined) this.diff[id] += n;
+    if (this.diff !== undefined && this.eager[id] === 0) this.diff[id] += n;
     else if (n !== 0) Atomics.add(this.slots, id, BigInt(n));
   }
 
