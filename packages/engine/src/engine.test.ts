@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createEngine, type Engine, type RunResult, RunResultSchema } from './internal.js';
+import { ConfigError, createEngine, type Engine, type Progress, type RunResult, RunResultSchema } from './internal.js';
 import { resolveConfig, type Config } from './config.js';
 import { Kswapd } from './kswapd.js';
 import { createSharedMm, Mm } from './mm.js';
 import { Reclaimer } from './reclaim.js';
 import { createStore } from './store.js';
 import { mapAllPages } from './testing/mapped.js';
+import { accesses, runUntil, UNTIL_STOPPED } from './testing/run-until.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -19,6 +20,17 @@ async function run(config: Parameters<typeof createEngine>[0]): Promise<RunResul
   return engine.run();
 }
 
+/** Run until `enough` (then stopped: see testing/run-until.ts); the run must say it was stopped. */
+async function runFor(config: Parameters<typeof createEngine>[0], enough: Parameters<typeof runUntil>[1]): Promise<RunResult> {
+  const engine = createEngine({ ...config, duration: UNTIL_STOPPED });
+  engines.push(engine);
+  const r = await runUntil(engine, enough);
+  expect(r.ended).toBe('aborted');
+  return r;
+}
+
+const reads = (p: Progress) => p.apps.reduce((s, a) => s + a.reads, 0);
+
 function expectCountersAddUp(r: RunResult): void {
   const c = r.counters;
   expect(r.checks.problems).toEqual([]);
@@ -29,16 +41,16 @@ function expectCountersAddUp(r: RunResult): void {
   expect(c.pgsteal_anon).toBe(c.pgsteal_kswapd + c.pgsteal_direct);
 }
 
-// Small arenas and short runs: this machine has 2 cores.
+// Small arenas and short runs: this machine has 2 cores. Runs whose checks need some work
+// done are stopped once it is (runFor), not after a duration a loaded host may not fill;
+// runs that must be stopped last UNTIL_STOPPED unless they are, so one that ignored its stop
+// would time the test out and no test needs a bound in milliseconds to show a stop worked.
 const small = { pages: 2048, ram: '60%', duration: 1.2, seed: 7 } as const;
-// Runs that must be stopped last an hour unless they are: one that ignored its stop would
-// time the test out, so no test needs a bound in milliseconds to show that a stop worked.
-const HOUR = 3600;
 
 describe('a reclaim run', () => {
   for (const apps of [1, 2]) {
     it(`loses and corrupts no page with ${apps} application(s), kswapd reclaiming and faults coming back`, async () => {
-      const r = await run({ ...small, apps, workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.5, writeFraction: 0.2, unmap: true } });
+      const r = await runFor({ ...small, apps, workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.5, writeFraction: 0.2, unmap: true } }, (p) => reads(p) > 1500 && p.pswpin > 0);
       expect(RunResultSchema.safeParse(r).success).toBe(true);
       expect(r.counters.pgsteal_kswapd).toBeGreaterThan(0);
       expect(r.counters.pswpin).toBeGreaterThan(0);
@@ -51,7 +63,7 @@ describe('a reclaim run', () => {
     });
 
     it(`loses and corrupts no page with ${apps} application(s) when every reclaim is direct`, async () => {
-      const r = await run({ ...small, apps, kswapd: { enabled: false }, workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.5, writeFraction: 0.2, unmap: false } });
+      const r = await runFor({ ...small, apps, kswapd: { enabled: false }, workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.5, writeFraction: 0.2, unmap: false } }, (p) => reads(p) > 1000 && p.pswpin > 0);
       expect(r.counters.pgsteal_kswapd).toBe(0);
       expect(r.counters.pgsteal_direct).toBeGreaterThan(0);
       expect(r.counters.allocstall).toBeGreaterThan(0);
@@ -78,42 +90,33 @@ describe('a reclaim run', () => {
   });
 
   it('same-filled pages store only their fill word and compressible pages compress', async () => {
-    const same = await run({ ...small, apps: 1, content: { kind: 'same-filled' }, workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.9, writeFraction: 0, unmap: false } });
+    // Stopped once a few hundred pages have been reclaimed (and so stored).
+    const stored = (p: Progress) => p.pgsteal_anon > 500;
+    const same = await runFor({ ...small, apps: 1, content: { kind: 'same-filled' }, workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.9, writeFraction: 0, unmap: false } }, stored);
+    expect(same.checks.stored_pages).toBeGreaterThan(0);
     expect(same.counters.same_pages).toBe(same.checks.stored_pages);
     expect(same.counters.compr_data_size).toBe(0);
-    const text = await run({ ...small, apps: 1, content: { kind: 'text' }, workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.9, writeFraction: 0, unmap: false } });
+    const text = await runFor({ ...small, apps: 1, content: { kind: 'text' }, workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.9, writeFraction: 0, unmap: false } }, stored);
     expect(text.counters.compr_data_size).toBeLessThan(text.counters.orig_data_size);
     expect(text.compression_ratio).toBeGreaterThan(1.2);
     expectCountersAddUp(text);
   });
 
   it('a run can be aborted and still releases its workers and adds up', async () => {
-    const engine = createEngine({ ...small, apps: 1, duration: HOUR });
-    engines.push(engine);
-    const ac = new AbortController();
-    // Abort once the applications are running (their first progress report).
-    const r = await engine.run({ signal: ac.signal, progressIntervalMs: 100, onProgress: () => ac.abort() });
-    expect(r.ended).toBe('aborted');
-    expect(r.elapsedMs).toBeLessThan(HOUR * 1000);
+    // Aborted once the applications are running (their first progress report).
+    const r = await runFor({ ...small, apps: 1 }, () => true);
+    expect(r.elapsedMs).toBeLessThan(UNTIL_STOPPED * 1000);
     expectCountersAddUp(r);
   });
 
   it('reports progress with live application statistics while it runs', async () => {
-    const engine = createEngine({ ...small, apps: 2, duration: HOUR });
-    engines.push(engine);
-    const seen: number[] = [];
-    const ac = new AbortController();
     // Stopped once the reports have shown the applications' work growing: a run whose
     // reports stopped coming, or stood still, would time the test out.
-    const r = await engine.run({
-      signal: ac.signal,
-      progressIntervalMs: 100,
-      onProgress: (p) => {
-        seen.push(p.apps.reduce((s, a) => s + a.reads + a.writes, 0));
-        if (seen.length >= 4 && seen[seen.length - 1] > seen[0]) ac.abort();
-      },
+    const seen: number[] = [];
+    await runFor({ ...small, apps: 2 }, (p) => {
+      seen.push(accesses(p));
+      return seen.length >= 4 && seen[seen.length - 1] > seen[0];
     });
-    expect(r.ended).toBe('aborted');
     expect(seen.length).toBeGreaterThanOrEqual(4);
     expect(seen[seen.length - 1]).toBeGreaterThan(seen[0]);
   });
@@ -187,14 +190,14 @@ describe('failures end the run cleanly', () => {
     expect(r.counters.orig_data_size).toBe(r.checks.stored_pages * 4096);
   });
 
-  // The other application would run for an hour: the run settling shows it was stopped (asked
-  // to stop, or terminated after a grace period).
+  // The other application would run UNTIL_STOPPED: the run settling shows it was stopped
+  // (asked to stop, or terminated after a grace period).
   it('an application that throws fails the run with its message, and the others are stopped', async () => {
-    await expect(run({ ...small, apps: 2, duration: HOUR, workload: { kind: 'module', module: mod('fail-in-one-app') } })).rejects.toThrow(/application worker failed: injected failure in app 2/);
+    await expect(run({ ...small, apps: 2, duration: UNTIL_STOPPED, workload: { kind: 'module', module: mod('fail-in-one-app') } })).rejects.toThrow(/application worker failed: injected failure in app 2/);
   });
 
   it('an application that fails to start does not leave the run waiting for ever', async () => {
-    await expect(run({ ...small, apps: 2, duration: HOUR, workload: { kind: 'module', module: mod('fail-on-load') } })).rejects.toThrow(/injected load failure/);
+    await expect(run({ ...small, apps: 2, duration: UNTIL_STOPPED, workload: { kind: 'module', module: mod('fail-on-load') } })).rejects.toThrow(/injected load failure/);
   });
 
   it('a workload module without a default function is a config error naming workload.module', async () => {
@@ -202,7 +205,7 @@ describe('failures end the run cleanly', () => {
   });
 
   it('a signal aborted before the run starts stops it at once and the result says so', async () => {
-    const engine = createEngine({ ...small, apps: 1, duration: HOUR });
+    const engine = createEngine({ ...small, apps: 1, duration: UNTIL_STOPPED });
     engines.push(engine);
     const r = await engine.run({ signal: AbortSignal.abort() });
     expect(r.ended).toBe('aborted');
@@ -210,28 +213,22 @@ describe('failures end the run cleanly', () => {
   });
 
   it('progress keeps coming after one application has finished', async () => {
-    const engine = createEngine({ ...small, apps: 2, duration: HOUR, workload: { kind: 'module', module: mod('early-exit-workload') } });
-    engines.push(engine);
-    const ac = new AbortController();
-    let after = 0;
     // Application 1 has finished when it has unmapped all its pages; the run is stopped after
     // three reports from then on (reports that stopped with it would time the test out).
-    const r = await engine.run({
-      signal: ac.signal,
-      progressIntervalMs: 100,
-      onProgress: (p) => {
-        const first = p.apps.find((a) => a.appId === 1);
-        // Absent: it finished before it ever answered (its last statistics are kept otherwise).
-        const finished = first === undefined || first.unmaps === first.pages;
-        if (finished && p.apps.some((a) => a.appId === 2) && ++after === 3) ac.abort();
-      },
+    let after = 0;
+    await runFor({ ...small, apps: 2, workload: { kind: 'module', module: mod('early-exit-workload') } }, (p) => {
+      const first = p.apps.find((a) => a.appId === 1);
+      // Absent: it finished before it ever answered (its last statistics are kept otherwise).
+      const finished = first === undefined || first.unmaps === first.pages;
+      if (finished && p.apps.some((a) => a.appId === 2)) after++;
+      return after >= 3;
     });
-    expect(r.ended).toBe('aborted');
     expect(after).toBeGreaterThanOrEqual(3);
   });
 
   it('a RAM budget the content cannot fit in is reported as overcommitted, not as a good run', async () => {
-    const r = await run({ pages: 2048, ram: '30%', apps: 1, duration: 1, content: { kind: 'random' } });
+    // Stopped once free memory is well below what the watermarks' raciness explains.
+    const r = await runFor({ pages: 2048, ram: '30%', apps: 1, content: { kind: 'random' } }, (p) => p.free < -64);
     expect(r.counters.reject_alloc_fail).toBeGreaterThan(0);
     expect(r.checks.counters_add_up).toBe(false);
     expect(r.checks.problems.join('\n')).toMatch(/RAM budget overcommitted/);
