@@ -65,7 +65,7 @@ const TEST_TIMEOUT_MS = 180_000;
  */
 function weakObjectDeopts(cold: boolean): Promise<string[]> {
   const script = `
-    import { createEngine, settleHeap } from ${JSON.stringify(join(ENGINE_DIST, 'index.js'))};
+    import { createEngine, settleHeap } from ${JSON.stringify(join(ENGINE_DIST, 'internal.js'))};
     import { keepWarm, shapeKey } from ${JSON.stringify(join(ENGINE_DIST, 'warm.js'))};
     const engine = createEngine({ pages: 8192, pipeline: 'inline', content: { kind: 'mix', ratio: 2.3, same: 0, zero: 0 }, poison: false });
     if (${cold}) keepWarm(shapeKey('kswapd-inline', engine.config), () => null);

@@ -7,13 +7,13 @@
  *   counter  pswpout one higher than the pages stored (a counter identity broken)
  *   none     nothing: the same run, whose checks pass
  */
-import type { PageApi, WorkloadContext } from '@zreclaim/workloads';
+import { defineWorkload } from '@zreclaim/workloads';
 import type { Mm } from '../mm.js';
 
 const MODES = ['pool', 'fill', 'counter', 'none'];
 const PAGES = 8;
 
-export default async function corrupt(api: PageApi, ctx: WorkloadContext): Promise<void> {
+export default defineWorkload<{ corrupt?: string }>(async function corrupt(api, ctx) {
   const mode = String(ctx.params.corrupt ?? 'pool');
   if (!MODES.includes(mode)) throw new Error(`corrupt-workload: params.corrupt must be one of ${MODES.join(', ')} (got ${mode})`);
   // The engine's PageApi keeps its thread's attachment and its first arena page in private
@@ -48,4 +48,4 @@ export default async function corrupt(api: PageApi, ctx: WorkloadContext): Promi
   }
   for (let i = 0; i < PAGES; i++) api.read(i);
   for (let i = 0; i < PAGES; i++) api.unmap(i);
-}
+});
