@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // One project per package. Tests sit beside the code they test (src/**/*.test.ts).
-// Worker threads always run the compiled dist/*.js, so `pnpm test` builds first (tsc -b).
+// Worker threads and spawned CLIs run the compiled dist/*.js: the global setup builds
+// (tsc -b, incremental) before any test, so `vitest run` never tests a stale dist/.
 const project = (name: string, dir: string) => ({
   test: {
     name,
@@ -14,6 +15,7 @@ const project = (name: string, dir: string) => ({
 
 export default defineConfig({
   test: {
+    globalSetup: ['./vitest.build.ts'],
     // 2-core machines: test files that start threads must not oversubscribe the CPU.
     fileParallelism: false,
     projects: [

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, RunResultSchema, settleHeap, type Engine, type RunResult } from './internal.js';
+import { CODECS, createEngine, RunResultSchema, settleHeap, type Engine, type RunResult } from './internal.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -23,40 +22,59 @@ function expectConsistent(r: RunResult): void {
   // Every reclaimed page was compressed (or found same-filled) exactly once.
   expect(c.pswpout).toBe(c.pgsteal_anon);
   expect(c.pgsteal_anon).toBe(c.pgsteal_kswapd + c.pgsteal_direct);
-  if (r.pipeline.workers > 0 && r.pipeline.crashes === 0) {
+  if (r.pipeline.workers === 0) return;
+  expect(r.pipeline.compressors).toHaveLength(r.pipeline.workers);
+  const byWorkers = r.pipeline.compressors.reduce((s, w) => s + w.pages, 0);
+  const rejected = r.pipeline.compressors.reduce((s, w) => s + w.rejected, 0);
+  if (r.pipeline.crashes === 0) {
     // Every index kswapd pushed was popped exactly once: stored or returned by a worker.
-    const popped = r.pipeline.compressors.reduce((s, w) => s + w.pages + w.rejected, 0);
-    expect(popped).toBe(c.kcompressd_enqueued);
-    const byWorkers = r.pipeline.compressors.reduce((s, w) => s + w.pages, 0);
+    expect(byWorkers + rejected).toBe(c.kcompressd_enqueued);
     // kswapd's own stores are the ring-full fallbacks (and nothing else).
     expect(c.pgsteal_kswapd - byWorkers).toBeLessThanOrEqual(c.kcompressd_fifo_full);
-    expect(r.pipeline.compressors).toHaveLength(r.pipeline.workers);
+    return;
   }
+  // A worker died: its statistics died with it, the shared counters did not. With kswapd
+  // waiting for room (it stores nothing itself) and no page rejected, every index pushed was
+  // popped exactly once if and only if it was stored once (pgsteal_kswapd, which recovery
+  // completes for the dead worker's last batch) or returned RESIDENT by recovery.
+  expect(r.config.kswapd.onFull, 'a crash run checks exactly-once with kswapd.onFull wait').toBe('wait');
+  expect(c.reject_compress_fail + c.reject_alloc_fail + c.reject_compress_poor + rejected).toBe(0);
+  expect(c.pgsteal_kswapd + r.pipeline.pages_returned).toBe(c.kcompressd_enqueued);
 }
 
 const small = { pages: 1024, ram: '60%', duration: 0.6, seed: 3 } as const;
 
-describe('reclaim pipelines', () => {
-  it('lose nothing, pop every index once and keep the counters in step, whatever the pipeline, batch, workers and codec', async () => {
-    const combos = fc.record({
-      pipeline: fc.constantFrom('inline', 'kcompressd', 'padata:2', 'batch:8', 'padata:2+batch:32'),
-      codec: fc.constantFrom('lz4', 'lz4-native', 'zstd'),
-      apps: fc.constantFrom(1, 2),
-      seed: fc.integer({ min: 1, max: 1000 }),
-    });
-    await fc.assert(
-      fc.asyncProperty(combos, async ({ pipeline, codec, apps, seed }) => {
-        if (pipeline === 'inline' && codec === 'zstd') return; // a config error, tested elsewhere
-        const r = await run({ ...small, apps, seed, pipeline, codec });
-        expect(r.pipeline.name).toBe(pipeline);
-        expect(r.counters.pgsteal_anon).toBeGreaterThan(0);
-        expectConsistent(r);
-        await Promise.all(engines.splice(0).map((e) => e.close()));
-      }),
-      { numRuns: 8, seed: 42 },
-    );
+const PIPELINES = ['inline', 'kcompressd', 'padata:2', 'batch:8', 'padata:2+batch:32'] as const;
+/** Every pipeline with every codec it can run (zstd needs compression workers), once each. */
+const CASES = PIPELINES.flatMap((pipeline) => CODECS.filter((codec) => pipeline !== 'inline' || codec !== 'zstd').map((codec) => ({ pipeline, codec })));
+/** Maps, writes and reads back all its pages, however long that takes (not a duration). */
+const WRITER = fileURLToPath(new URL('../dist/testing/writer-workload.js', import.meta.url));
+
+describe('every pipeline with every codec', () => {
+  it('has every case: 5 pipelines × 3 codecs, less inline with zstd', () => {
+    expect(CASES).toHaveLength(14);
+    expect(CASES.filter((k) => k.codec === 'lz4-native').map((k) => k.pipeline)).toEqual([...PIPELINES]);
   });
 
+  CASES.forEach(({ pipeline, codec }, i) => {
+    // One or two applications, alternately, and a seed of its own each.
+    const apps = 1 + (i % 2);
+    it(`${pipeline} × ${codec} (${apps} app${apps > 1 ? 's' : ''}) loses nothing, pops every index once and keeps the counters in step`, async () => {
+      // RAM below what the applications map: kswapd and direct reclaim must store pages,
+      // and every page is read back (faulted in) and checked.
+      const r = await run({ pages: 1024, ram: '60%', apps, seed: 11 + i, duration: 60, pipeline, codec, workload: { kind: 'module', module: WRITER, params: { rounds: 1 } } });
+      expect(r.pipeline.name).toBe(pipeline);
+      expect(r.pipeline.codec).toBe(codec);
+      expect(r.counters.pgsteal_anon).toBeGreaterThan(0);
+      expect(r.counters.pswpin).toBeGreaterThan(0);
+      expect(r.checks.verified).toBe(1024);
+      if (pipeline !== 'inline') expect(r.counters.kcompressd_enqueued).toBeGreaterThan(0);
+      expectConsistent(r);
+    });
+  });
+});
+
+describe('reclaim pipelines', () => {
   it('kswapd compresses inline and counts kcompressd_fifo_full when the ring is tiny and the worker slow', async () => {
     const r = await run({ ...small, apps: 1, pipeline: 'kcompressd', ringCapacity: 2, codec: 'zstd' });
     expect(r.counters.kcompressd_fifo_full).toBeGreaterThan(0);
@@ -71,35 +89,48 @@ describe('reclaim pipelines', () => {
     const rejected = r.pipeline.compressors.reduce((s, w) => s + w.rejected, 0);
     // Only the injected page fails (the pool has room): every rejection is that page's.
     expect(rejected).toBe(r.counters.reject_compress_fail);
-    expect(r.counters.batch_count).toBeGreaterThan(0);
-    expect(r.pipeline.compressors[0].pages).toBeGreaterThan(r.counters.batch_count); // batches held several pages
+    // A request holds what the ring had, at most the batch: how many depends on timing.
+    const popped = r.pipeline.compressors[0].pages + rejected;
+    expect(r.counters.batch_count).toBeGreaterThanOrEqual(Math.ceil(popped / 8));
+    expect(r.counters.batch_count).toBeLessThanOrEqual(popped);
     expectConsistent(r);
   });
 
   it('a worker with the async codec keeps answering control calls while it waits for work', async () => {
-    // RAM large enough that kswapd never wakes: the worker only ever waits on its ring.
+    // RAM large enough that kswapd never wakes: the worker only ever waits on its ring. The
+    // run lasts until the worker has answered four times, the last after it had waited (a
+    // worker that stopped answering would time the test out).
     const seen: number[] = [];
+    const ac = new AbortController();
     const r = await run(
-      { pages: 1024, ram: '60%', apps: 1, duration: 1, pipeline: 'kcompressd', codec: 'zstd', workload: { kind: 'module', module: fileURLToPath(new URL('../dist/testing/idle-workload.js', import.meta.url)), params: {} } },
-      { progressIntervalMs: 100, onProgress: (p) => seen.push(p.compressors.length === 1 ? p.compressors[0].idleWaits : -1) },
+      { pages: 1024, ram: '60%', apps: 1, duration: 3600, pipeline: 'kcompressd', codec: 'zstd', workload: { kind: 'module', module: fileURLToPath(new URL('../dist/testing/idle-workload.js', import.meta.url)), params: {} } },
+      {
+        signal: ac.signal,
+        progressIntervalMs: 100,
+        onProgress: (p) => {
+          if (p.compressors.length === 1) seen.push(p.compressors[0].idleWaits);
+          if (seen.length >= 4 && seen[seen.length - 1] > 0) ac.abort();
+        },
+      },
     );
+    expect(r.ended).toBe('aborted');
     expect(r.counters.kcompressd_enqueued).toBe(0);
-    expect(seen.filter((x) => x >= 0).length).toBeGreaterThan(3);
+    expect(seen.length).toBeGreaterThanOrEqual(4);
     expect(seen[seen.length - 1]).toBeGreaterThan(0);
   });
 
   it('a compression worker that dies mid-batch: its pages go back or stay stored intact, it is replaced, the run goes on and says so', async () => {
-    // The 36th page is the 4th of a full batch of 8: three published, one stored but not
-    // published, four not yet stored.
-    const r = await run({ ...small, apps: 1, duration: 1, pipeline: 'batch:8', inject: { compressFailPage: -1, compressorExitAfter: 36 } });
+    // The worker dies on its 36th page, stored but not yet published. Its batch held what the
+    // ring had (at most 8): the pages before it in the batch are published, those after it not
+    // yet stored (how many of each depends on timing; recover.test.ts settles a batch of
+    // every kind). Recovery keeps the stored ones and returns the others.
+    const r = await run({ ...small, apps: 1, duration: 1, pipeline: 'batch:8', kswapd: { onFull: 'wait' }, inject: { compressFailPage: -1, compressorExitAfter: 36 } });
     expect(r.pipeline.crashes).toBe(1);
-    expect(r.pipeline.pages_returned).toBeGreaterThan(0);
-    expect(r.pipeline.pages_kept).toBeGreaterThan(0);
+    expect(r.pipeline.pages_kept).toBeGreaterThanOrEqual(1);
+    expect(r.pipeline.pages_kept + r.pipeline.pages_returned).toBeLessThanOrEqual(8);
     // The replacement kept compressing after the crash.
     expect(r.pipeline.compressors[0].pages).toBeGreaterThan(0);
-    expect(r.checks.mismatches).toBe(0);
-    expect(r.checks.problems).toEqual([]);
-    expect(r.counters.pswpout - r.counters.notify_free).toBe(r.checks.stored_pages);
+    expectConsistent(r);
   });
 
   it('a compression worker that dies while busy: the counts it had not yet folded are counted once, no more', async () => {
@@ -110,10 +141,7 @@ describe('reclaim pipelines', () => {
     // fold them again (a recovery that left them there fails this test).
     const r = await run({ ...small, apps: 1, duration: 0.6, pipeline: 'batch:8', kswapd: { onFull: 'wait' }, inject: { compressFailPage: -1, compressorExitAfter: 100, compressSpinNs: 50_000 } });
     expect(r.pipeline.crashes).toBe(1);
-    expect(r.checks.mismatches).toBe(0);
-    expect(r.checks.problems).toEqual([]);
-    expect(r.counters.pswpout - r.counters.notify_free).toBe(r.checks.stored_pages);
-    expect(r.counters.pswpout).toBe(r.counters.pgsteal_anon);
+    expectConsistent(r);
   });
 
   it('a pure drain reclaims through the workers, and closing the engine during one ends it promptly', async () => {
@@ -130,10 +158,9 @@ describe('reclaim pipelines', () => {
       (e: unknown) => e,
     );
     await new Promise((r) => setTimeout(r, 300));
-    const t0 = performance.now();
     await slow.close();
+    // Stopped by close(), not finished: a close() that waited for the drain would get its result.
     expect(String(await outcome)).toMatch(/engine was closed/);
-    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 
   it('drain after drain through the workers, memory stays flat: no run keeps its arena and pool allocated after it', async () => {

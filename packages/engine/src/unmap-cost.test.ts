@@ -2,15 +2,20 @@
 // reclaiming thread — kswapd or a direct reclaimer — and never on a compression worker.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, resolveConfig, type Engine } from './internal.js';
+import { runUntil, UNTIL_STOPPED } from './testing/run-until.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.close()));
 });
 
-const COST = 100_000; // ns: far above a page's compression here (3–12 µs as the host's load varies), so it shows plainly
+const COST = 100_000; // ns
 // Histogram buckets are log-linear: a bucket's lower bound is within 1/32 of the values in it.
 const AT_LEAST = COST * (1 - 1 / 32);
+// spinFor spins for at least its time by the clock, so a latency record that includes the
+// spin is at least COST however loaded the host is. Whether a histogram includes it is then
+// read from its fastest record: at least AT_LEAST if every record included the spin, below it
+// if one did not (one of hundreds of compressions being that fast needs no particular speed).
 const small = { pages: 1024, content: { kind: 'mix', ratio: 2.3, same: 0, zero: 0 }, poison: false } as const;
 
 describe('unmapCostNs', () => {
@@ -27,8 +32,17 @@ describe('unmapCostNs', () => {
     const d = await engine.drain();
     expect(d.pages).toBeGreaterThan(500);
     expect(d.kswapdBusyMs).toBeGreaterThanOrEqual((d.pages * COST) / 1e6);
-    // The spin is not inside the codec's timing: compression stays far below the cost.
-    expect(d.latency.compress.p50).toBeLessThan(COST / 2);
+    // The spin is not inside the codec's timing: not every compress record includes it.
+    expect(d.latency.compress.count).toBeGreaterThan(500);
+    expect(d.latency.compress.min).toBeLessThan(AT_LEAST);
+  });
+
+  it('the same spin inside the codec\'s timing (inject.compressSpinNs) shows in every compress record: the check above can fail', async () => {
+    const engine = createEngine({ ...small, inject: { compressSpinNs: COST } });
+    engines.push(engine);
+    const d = await engine.drain();
+    expect(d.latency.compress.count).toBeGreaterThan(500);
+    expect(d.latency.compress.min).toBeGreaterThanOrEqual(AT_LEAST);
   });
 
   it('stays with kswapd when a compression worker takes the compression', async () => {
@@ -37,13 +51,15 @@ describe('unmapCostNs', () => {
     const d = await engine.drain();
     expect(d.counters.kcompressd_enqueued).toBeGreaterThan(500);
     expect(d.kswapdBusyMs).toBeGreaterThanOrEqual((d.counters.kcompressd_enqueued * COST) / 1e6);
-    expect(d.latency.compress.p50).toBeLessThan(COST / 2);
+    expect(d.latency.compress.count).toBeGreaterThan(500);
+    expect(d.latency.compress.min).toBeLessThan(AT_LEAST);
   });
 
   it('costs a direct reclaimer too: every allocation stall includes at least one page of it', async () => {
-    const engine = createEngine({ pages: 1024, ram: '50%', apps: 1, duration: 0.3, kswapd: { enabled: false }, unmapCostNs: COST });
+    // Until the application has stalled a few times (a fixed duration does less on a loaded host).
+    const engine = createEngine({ pages: 1024, ram: '50%', apps: 1, duration: UNTIL_STOPPED, kswapd: { enabled: false }, unmapCostNs: COST });
     engines.push(engine);
-    const r = await engine.run();
+    const r = await runUntil(engine, (p) => p.allocstall > 4);
     expect(r.counters.pgsteal_direct).toBeGreaterThan(0);
     expect(r.latency.alloc_stall.count).toBeGreaterThan(0);
     expect(r.latency.alloc_stall.min).toBeGreaterThanOrEqual(AT_LEAST);

@@ -80,14 +80,23 @@ describe('page table', () => {
       });
       worker.on('error', reject);
     });
-    // Wait until the toucher has declared itself asleep on the word (WAITERS set).
-    for (let i = 0; i < 500 && !(pt.load(page) & WAITERS); i++) await new Promise((r) => setTimeout(r, 2));
-    expect(pt.load(page) & WAITERS).toBe(WAITERS);
-    // "Reclaim" rewrites the page while holding it, then returns it to RESIDENT.
-    arena.words[arena.offset(page) >> 2] = 222;
-    pt.release(page, S.RESIDENT);
-    const r = await done;
-    await worker.terminate();
+    // Wait until the toucher has declared itself asleep on the word (WAITERS set), however
+    // long its start takes on a loaded host: a toucher that never waits times the test out.
+    let failed: unknown;
+    done.catch((e: unknown) => (failed = e));
+    let r: { waits: number; first: number };
+    try {
+      while (!(pt.load(page) & WAITERS)) {
+        if (failed !== undefined) throw failed;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      // "Reclaim" rewrites the page while holding it, then returns it to RESIDENT.
+      arena.words[arena.offset(page) >> 2] = 222;
+      pt.release(page, S.RESIDENT);
+      r = await done;
+    } finally {
+      await worker.terminate();
+    }
     expect(r.waits).toBeGreaterThanOrEqual(1);
     expect(r.first).toBe(222);
     expect(pt.load(page) & WAITERS).toBe(0);

@@ -14,7 +14,7 @@ const counts = new Int32Array(d.counts);
 const stats = new Int32Array(d.stats);
 const batch = new Int32Array(64);
 let ticks = 0;
-const timer = setInterval(() => ticks++, 1);
+const timer = setInterval(() => Atomics.store(stats, RingStat.ticks, ++ticks), 1);
 
 async function drain(): Promise<void> {
   let expected = 0;

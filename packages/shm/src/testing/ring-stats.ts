@@ -1,6 +1,6 @@
 /**
  * Test-only: the stats words a ring consumer worker fills in (one Int32Array, consumer-
- * written, read by the test after the worker says done).
+ * written, read by the test after the worker says done; `ticks` also while it runs).
  */
 export const RingStat = {
   popped: 0,
@@ -8,6 +8,8 @@ export const RingStat = {
   timedOut: 2,
   ticksWhileWaiting: 3,
   waits: 4,
+  /** Timer ticks so far, kept current while the consumer waits (async consumers). */
+  ticks: 5,
 } as const;
 export const RING_STAT_WORDS = 8;
 
