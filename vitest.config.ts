@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config';
 // One project per package. Tests sit beside the code they test (src/**/*.test.ts).
 // Worker threads and spawned CLIs run the compiled dist/*.js: the global setup builds
 // (tsc -b, incremental) before any test, so `vitest run` never tests a stale dist/.
+// The caller's ZRECLAIM_* variables (a compression slowdown to inject, debug output) would
+// change what in-process engines do; a test that wants one sets it itself.
+for (const k of Object.keys(process.env)) if (k.startsWith('ZRECLAIM_')) delete process.env[k];
+
 const project = (name: string, dir: string) => ({
   test: {
     name,

@@ -17,7 +17,7 @@ import { BIN, cliEnv, expectOneLine, type Ran } from './testing/spawn.js';
 /** Run the built CLI under CI=true, without the caller's GITHUB_STEP_SUMMARY or ZRECLAIM_* variables unless given. */
 function gate(args: string[], env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'gate', ...args], { timeout: 60_000, env: cliEnv(env), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, 'gate', ...args], { timeout: 300_000, env: cliEnv(env), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });
@@ -84,7 +84,10 @@ describe('zreclaim gate', () => {
     write(summary, '# earlier steps\n');
     const md = join(dir, 'gate.md');
     const prefix = join(dir, 'bench');
-    const r = await gate(['--dir', dir, '--short', '--json', '--markdown', md, '--bench-json', prefix], { GITHUB_STEP_SUMMARY: summary });
+    // The same scenario and baseline with thresholds no unchanged build misses however busy the
+    // host (fail only below 1/20 of the baseline): this test is about the verdict's plumbing.
+    const calm = variantDir('calm', (d) => write(join(d, 'scenarios', 'tiny-drain.json'), { ...TINY, metrics: [{ ...TINY.metrics[0], warn: 0.9, fail: 0.95 }] }));
+    const r = await gate(['--dir', calm, '--short', '--json', '--markdown', md, '--bench-json', prefix], { GITHUB_STEP_SUMMARY: summary });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const g = JSON.parse(r.stdout);
@@ -93,7 +96,7 @@ describe('zreclaim gate', () => {
     expect(g.injectCompressNs).toBe(0);
     expect(g.band).toBe('min–max of the per-round ratios');
     expect(g.metrics).toHaveLength(1);
-    expect(g.metrics[0]).toMatchObject({ id: 'tiny-drain/engine_over_codec', better: 'bigger', warn: 0.15, fail: 0.3 });
+    expect(g.metrics[0]).toMatchObject({ id: 'tiny-drain/engine_over_codec', better: 'bigger', warn: 0.9, fail: 0.95 });
     expect(g.metrics[0].rounds).toHaveLength(3);
     expect(g.metrics[0].pairs.every((p: number[]) => p.length === 3)).toBe(true);
     const sum = readFileSync(summary, 'utf8');
@@ -108,18 +111,20 @@ describe('zreclaim gate', () => {
 
   it('fails (exit 1) under an injected compression slowdown and names the engine-over-codec metric', async () => {
     const file = join(dir, 'slow.json');
-    const r = await gate(['--dir', dir, '--short', '--json-file', file], { ZRECLAIM_INJECT_COMPRESS_NS: '20000' });
+    // 50 µs a page: the drain's ratio to the codec falls by c/(c + 50 µs), to under 0.4 of the
+    // baseline for any codec cost c a loaded host shows (4–30 µs), so no round reaches it.
+    const r = await gate(['--dir', dir, '--short', '--json-file', file], { ZRECLAIM_INJECT_COMPRESS_NS: '50000' });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const g = JSON.parse(readFileSync(file, 'utf8'));
-    expect(g).toMatchObject({ ok: false, injectCompressNs: 20000, regressions: ['tiny-drain/engine_over_codec'] });
+    expect(g).toMatchObject({ ok: false, injectCompressNs: 50000, regressions: ['tiny-drain/engine_over_codec'] });
     expect(g.metrics[0].verdict).toBe('fail');
-    expect(r.stdout).toContain('injected compression slowdown: 20000 ns/page');
+    expect(r.stdout).toContain('injected compression slowdown: 50000 ns/page');
     expect(r.stdout).toMatch(/tiny-drain\/engine_over_codec ↑ .*FAIL/);
     expect(r.stdout).toContain('FAIL: regression in tiny-drain/engine_over_codec');
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^zreclaim: regression: tiny-drain\/engine_over_codec .* → .* \(−\d+\.\d %, fail threshold 30 %\)$/);
-  });
+  }, 300_000);
 
   it('a corrupted baseline exits 2 with one line', async () => {
     const d = variantDir('corrupt', (x) => write(join(x, 'baseline.json'), readFileSync(baseline, 'utf8').slice(0, 120)));
