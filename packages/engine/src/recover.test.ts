@@ -39,13 +39,14 @@ describe('recovering a dead compression worker', () => {
     const inflight = new Inflight(8);
     inflight.begin(pages, pages.length);
     const bytes = new Uint8Array(1000).fill(7);
-    // What the dead worker did to each before it died (its counters never left its thread).
+    // What the dead worker did to each before it died: its stores added the pages to the
+    // mm_stat gauges at once; its event counters (pswpout, pgsteal) never left its thread.
     const [, stored, storedSame, published, publishedSame, returned] = pages;
     store.storeCompressed(stored, bytes, 1000, store.codec.id, false);
-    mm.slots.set(storedSame, 3, 3);
+    store.storeSameFilled(storedSame, 3, 3);
     store.storeCompressed(published, bytes, 1000, store.codec.id, false);
     mm.pt.release(published, PageState.SWAPPED);
-    mm.slots.set(publishedSame, 4, 4);
+    store.storeSameFilled(publishedSame, 4, 4);
     mm.pt.release(publishedSame, PageState.SAME_FILLED);
     mm.pt.release(returned, PageState.RESIDENT, true);
     at.forEach((m, i) => inflight.mark(i, m));

@@ -109,9 +109,15 @@ describe('zreclaim report', () => {
     for (const c of report.charts) {
       expect(c.width, c.id).toBeGreaterThan(300);
       expect(c.height, c.id).toBeGreaterThan(100);
+      // A latency that these short runs may never record on a busy host (a page faulted while
+      // in flight, a writeback, ...) leaves its chart empty; the ones every run records must draw.
+      const mayBeEmpty = c.id.startsWith('chart-latency-') && !/-(alloc_stall|compress|swapin)$/.test(c.id);
+      if (mayBeEmpty && c.series.every((s) => s.points < 2)) continue;
       expect(Math.max(...c.series.map((s) => s.points)), `${c.id}: a series with data`).toBeGreaterThanOrEqual(2);
-      // The first series' colour is on the canvas: its line (or bar outline) was drawn.
-      const drawn = await page.evaluate(
+      // A series' colour is on the canvas: its line (or bar outline) was drawn. Not always the
+      // first series: what a short run records (a latency with a handful of samples, all in one
+      // bucket) can put a series' whole line on an axis, so the best-drawn series with data counts.
+      const pixels = (hex: string) => page.evaluate(
         ([id, hex]) => {
           // In the page (this project has no DOM types).
           const canvas = (globalThis as unknown as { document: { querySelector(s: string): Canvas | null } }).document.querySelector(`#${id} canvas`);
@@ -124,9 +130,12 @@ describe('zreclaim report', () => {
           }
           return n;
         },
-        [c.id, c.series[0].color] as const,
+        [c.id, hex] as const,
       );
-      expect(drawn, `${c.id}: pixels of ${c.series[0].label} (${c.series[0].color})`).toBeGreaterThan(20);
+      const withData = c.series.filter((s) => s.points >= 2);
+      const counts = await Promise.all(withData.map((s) => pixels(s.color)));
+      const drawn = Math.max(...counts);
+      expect(drawn, `${c.id}: pixels of ${withData.map((s, i) => `${s.label} (${s.color}): ${counts[i]}`).join(', ')}`).toBeGreaterThan(20);
     }
 
     // The sweep's heat-maps: 4 points in 2 panels (lz4 × ram 50 %, 60 %), one metric shown at a time.
