@@ -5,7 +5,6 @@
 // gauge updates must be published before the page is, never left in the storing thread's
 // per-slice counts or its diff block until a later flush or fold.
 import { randomFillSync } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CounterSet, Inflight, InflightMark, PageState, STATE_MASK } from '@zreclaim/shm';
 import { recoverInflight } from './compressor.js';
@@ -243,18 +242,22 @@ describe('mm_stat gauges in runs', () => {
     expectNeverNegative(r);
   });
 
-  for (const pipeline of ['kcompressd', 'padata:2'] as const) {
-    it(`${pipeline}: applications faulting and unmapping what the workers store never see a gauge below 0`, async () => {
-      // A fixed number of operations (the duration only bounds it): faults, unmaps and
-      // pageouts race the workers' stores whatever the host's speed. Under load, before the
-      // gauges were published at store time, samples here saw orig_data_size and
-      // compr_data_size below 0 (the check in the result's problems says so too).
-      const churn = fileURLToPath(new URL('../dist/testing/churn-workload.js', import.meta.url));
-      const e = createEngine({ pages: 2048, ram: '60%', apps: 2, duration: 300, seed: 4, pipeline, workload: { kind: 'module', module: churn, params: { exit: 'unmap', ops: 1500 } } });
+  const kcompressd = { pages: 1024, ram: '60%', apps: 2, duration: 0.4, pipeline: 'kcompressd', workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.6, writeFraction: 0.2, unmap: true, exit: 'kill' } } as const;
+  for (const [what, config] of [
+    ['zstd', { ...kcompressd, seed: 9, codec: 'zstd' }],
+    ['zswap, the worker writing back', { ...kcompressd, seed: 2, store: { mode: 'zswap', maxPoolPercent: 10 } }],
+  ] as const) {
+    it(`kcompressd (${what}): applications faulting in, unmapping and killing what the worker stores never see a gauge below 0`, async () => {
+      // The configurations whose samples went below 0 most often before the gauges were
+      // published at store time (with both cores taken: 5 and 7 runs of 25, down to
+      // orig_data_size −126976); on an idle host it is rarer. The unit tests above are the
+      // deterministic check; this one holds the invariant end to end.
+      const e = createEngine(config);
       engines.push(e);
       const r = await e.run();
-      expect(r.counters.pswpin).toBeGreaterThan(0);
+      // Filling more pages than RAM holds makes kswapd hand pages to the worker, however slow the host.
       expect(r.counters.kcompressd_enqueued).toBeGreaterThan(0);
+      expect(r.counters.notify_free).toBe(r.counters.pswpout);
       expectNeverNegative(r);
     });
   }
