@@ -29,29 +29,10 @@ const HistogramSummarySchema = z
 
 /**
  * One latency histogram of a result (`result.latency.<name>`). Every value is in
- * nanoseconds: `result.latency.alloc_stall.p99 / 1e6` is milliseconds. The same object
- * as @zreclaim/shm's HistogramSummary, documented here for readers of results.
+ * nanoseconds: `result.latency.alloc_stall.p99 / 1e6` is milliseconds. @zreclaim/shm's
+ * HistogramSummary, which documents each field, under the name results use.
  */
-export interface LatencySummary extends HistogramSummary {
-  /** Samples recorded (0: every other field is 0). */
-  count: number;
-  /** Nanoseconds: lower bound of the lowest non-empty bucket (≤ the true minimum, within 1/32). */
-  min: number;
-  /** Nanoseconds: upper bound of the highest non-empty bucket (≥ the true maximum, within 1/32). */
-  max: number;
-  /** Nanoseconds, from bucket midpoints (within 1/64 of the true mean). */
-  mean: number;
-  /** Nanoseconds: the 50th percentile's bucket upper bound (never below the true value, at most 1/32 above). */
-  p50: number;
-  /** Nanoseconds: the 90th percentile, as p50. */
-  p90: number;
-  /** Nanoseconds: the 99th percentile, as p50. */
-  p99: number;
-  /** Nanoseconds: the 99.9th percentile, as p50. */
-  p999: number;
-  /** Non-empty buckets as [upper bound in nanoseconds, count], ascending; enough to merge histograms again. */
-  buckets: [number, number][];
-}
+export type LatencySummary = HistogramSummary;
 
 const record = <K extends string>(keys: readonly K[], v: z.ZodType) =>
   z.object(Object.fromEntries(keys.map((k) => [k, v])) as Record<K, z.ZodType>).strict();

@@ -76,19 +76,25 @@ export function bucketHigh(i: number): number {
 /** Largest relative overstatement of a reported percentile or max: 1/32. */
 export const HISTOGRAM_RELATIVE_ERROR = 1 / SUB;
 
+/** A histogram's summary. Every value is in nanoseconds, as everything a Histogram records. */
 export interface HistogramSummary {
+  /** Samples recorded (0: every other field is 0). */
   count: number;
-  /** Lower bound of the lowest non-empty bucket (≤ the true minimum, within 1/32). */
+  /** Nanoseconds: lower bound of the lowest non-empty bucket (≤ the true minimum, within 1/32). */
   min: number;
-  /** Upper bound of the highest non-empty bucket (≥ the true maximum, within 1/32). */
+  /** Nanoseconds: upper bound of the highest non-empty bucket (≥ the true maximum, within 1/32). */
   max: number;
-  /** From bucket midpoints: within 1/64 of the true mean. */
+  /** Nanoseconds, from bucket midpoints (within 1/64 of the true mean). */
   mean: number;
+  /** Nanoseconds: the 50th percentile's bucket upper bound (never below the true value, at most 1/32 above). */
   p50: number;
+  /** Nanoseconds: the 90th percentile, as p50. */
   p90: number;
+  /** Nanoseconds: the 99th percentile, as p50. */
   p99: number;
+  /** Nanoseconds: the 99.9th percentile, as p50. */
   p999: number;
-  /** Non-empty buckets as [upper bound in ns, count], ascending. Enough to merge again. */
+  /** Non-empty buckets as [upper bound in nanoseconds, count], ascending; enough to merge histograms again. */
   buckets: [number, number][];
 }
 
