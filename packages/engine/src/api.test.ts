@@ -3,20 +3,12 @@
 // what the run reports (a progress call) or lands before work that cannot be done by then.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { defineWorkload, type PageApi, type WorkloadContext } from '@zreclaim/workloads';
 import { createEngine, type Engine, type RunResult } from './index.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
-
-function tracked(config: Parameters<typeof createEngine>[0]): Engine {
-  const e = createEngine(config);
-  engines.push(e);
-  return e;
-}
+const tracked = trackEngines();
 
 /** OS threads of this process (each worker thread is one). */
 const threads = () => readdirSync('/proc/self/task').length;

@@ -7,14 +7,12 @@
  * past 4 GiB is refused by the schema, naming pages, the value and the limit.
  */
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createEngine, resolveConfig, type Engine } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, createEngine, resolveConfig } from './index.js';
 import { MAX_ARENA_BYTES, maxPages } from './config.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 const TOP = fileURLToPath(new URL('../dist/testing/top-pages-workload.js', import.meta.url));
 
@@ -25,7 +23,7 @@ describe('a 4 GiB arena (its top pages past 2^31)', () => {
   ] as const;
   for (const { pages, store, pipeline } of cases) {
     it(`${pages} pages of 4 KiB (${(pages * 4096) / 2 ** 30} GiB), ${store}, ${pipeline}: pages past 2^31 are reclaimed and read back intact`, async () => {
-      const engine = createEngine({
+      const engine = newEngine({
         pages,
         ram: 2048,
         apps: 1,
@@ -34,7 +32,6 @@ describe('a 4 GiB arena (its top pages past 2^31)', () => {
         store: { mode: store, maxPoolPercent: 10 },
         workload: { kind: 'module', module: TOP, params: { count: 4096 } },
       });
-      engines.push(engine);
       const r = await engine.run();
       expect(r.checks.problems).toEqual([]);
       expect(r.checks.mismatches).toBe(0);

@@ -2,20 +2,17 @@
 // is a mismatch, a counter that no longer matches the pages stored is a problem, and either
 // makes counters_add_up false. The corruption is a workload module's (testing/corrupt-workload).
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type RunResult } from './index.js';
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from './index.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 const CORRUPT = fileURLToPath(new URL('../dist/testing/corrupt-workload.js', import.meta.url));
 
 async function runCorrupting(corrupt: 'pool' | 'fill' | 'counter' | 'none'): Promise<RunResult> {
   // RAM enough that kswapd never wakes: only the workload's own pageout stores pages.
-  const engine = createEngine({ pages: 256, ram: '90%', apps: 1, duration: 30, workload: { kind: 'module', module: CORRUPT, params: { corrupt } } });
-  engines.push(engine);
+  const engine = newEngine({ pages: 256, ram: '90%', apps: 1, duration: 30, workload: { kind: 'module', module: CORRUPT, params: { corrupt } } });
   return engine.run();
 }
 

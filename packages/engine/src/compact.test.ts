@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from './internal.js';
+import { describe, expect, it } from 'vitest';
 import { runUntil, UNTIL_STOPPED } from './testing/run-until.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 describe('pool compaction (kswapd, zsmalloc shrinker)', () => {
   for (const mode of ['zram', 'zswap'] as const) {
     it(`moves objects under faults from 2 applications without losing or corrupting a page (${mode})`, async () => {
-      const engine = createEngine({
+      const engine = newEngine({
         pages: 4096,
         ram: '45%',
         apps: 2,
@@ -21,7 +18,6 @@ describe('pool compaction (kswapd, zsmalloc shrinker)', () => {
         // Heavy churn: many faults free objects all over the pool.
         workload: { kind: 'usemem', hot: 0.3, hotAccess: 0.6, writeFraction: 0.3, unmap: false },
       });
-      engines.push(engine);
       const r = await runUntil(engine, (p) => p.pswpin > 1000 && p.apps.reduce((s, a) => s + a.reads, 0) > 1500);
       expect(r.checks.problems).toEqual([]);
       expect(r.checks.mismatches).toBe(0);
@@ -32,8 +28,7 @@ describe('pool compaction (kswapd, zsmalloc shrinker)', () => {
   }
 
   it('store.compact false never compacts', async () => {
-    const engine = createEngine({ pages: 2048, ram: '45%', apps: 1, duration: 0.8, seed: 3, store: { compact: false } });
-    engines.push(engine);
+    const engine = newEngine({ pages: 2048, ram: '45%', apps: 1, duration: 0.8, seed: 3, store: { compact: false } });
     const r = await engine.run();
     expect(r.checks.problems).toEqual([]);
     expect(r.counters.pages_compacted).toBe(0);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createEngine, type Engine, type Progress, type RunResult, RunResultSchema } from './internal.js';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, createEngine, type Progress, type RunResult, RunResultSchema } from './internal.js';
 import { resolveConfig, type Config } from './config.js';
 import { Kswapd } from './kswapd.js';
 import { createSharedMm, Mm } from './mm.js';
@@ -8,22 +8,18 @@ import { Reclaimer } from './reclaim.js';
 import { createStore } from './store.js';
 import { mapAllPages } from './testing/mapped.js';
 import { accesses, runUntil, UNTIL_STOPPED } from './testing/run-until.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 async function run(config: Parameters<typeof createEngine>[0]): Promise<RunResult> {
-  const engine = createEngine(config);
-  engines.push(engine);
+  const engine = newEngine(config);
   return engine.run();
 }
 
 /** Run until `enough` (then stopped: see testing/run-until.ts); the run must say it was stopped. */
 async function runFor(config: Parameters<typeof createEngine>[0], enough: Parameters<typeof runUntil>[1]): Promise<RunResult> {
-  const engine = createEngine({ ...config, duration: UNTIL_STOPPED });
-  engines.push(engine);
+  const engine = newEngine({ ...config, duration: UNTIL_STOPPED });
   const r = await runUntil(engine, enough);
   expect(r.ended).toBe('aborted');
   return r;
@@ -205,8 +201,7 @@ describe('failures end the run cleanly', () => {
   });
 
   it('a signal aborted before the run starts stops it at once and the result says so', async () => {
-    const engine = createEngine({ ...small, apps: 1, duration: UNTIL_STOPPED });
-    engines.push(engine);
+    const engine = newEngine({ ...small, apps: 1, duration: UNTIL_STOPPED });
     const r = await engine.run({ signal: AbortSignal.abort() });
     expect(r.ended).toBe('aborted');
     expectCountersAddUp(r);

@@ -5,14 +5,15 @@
 // gauge updates must be published before the page is, never left in the storing thread's
 // per-slice counts or its diff block until a later flush or fold.
 import { randomFillSync } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CounterSet, Inflight, InflightMark, PageState, STATE_MASK } from '@zreclaim/shm';
 import { recoverInflight } from './compressor.js';
 import { resolveConfig, type Config } from './config.js';
-import { createEngine, type Engine, type RunResult } from './internal.js';
+import type { RunResult } from './internal.js';
 import { createSharedMm, Mm } from './mm.js';
 import { Reclaimer } from './reclaim.js';
 import { createStore, onDisk, slotBytes, StoreResult, type ZramStore } from './store.js';
+import { trackEngines } from './testing/engines.js';
 import { mapAllPages } from './testing/mapped.js';
 import { VMSTAT } from './vmstat.js';
 
@@ -210,10 +211,7 @@ describe('mm_stat gauges', () => {
 });
 
 describe('mm_stat gauges in runs', () => {
-  const engines: Engine[] = [];
-  afterEach(async () => {
-    await Promise.all(engines.splice(0).map((e) => e.close()));
-  });
+  const newEngine = trackEngines();
 
   /**
    * No sample of the run saw a gauge below 0, and the end-of-run checks hold. Free memory
@@ -233,8 +231,7 @@ describe('mm_stat gauges in runs', () => {
     // Half the pages same-filled: the async path finds them before its compressions come
     // back; it must not store them (slot, gauges) until it publishes them, or the pages
     // recovery returns to RESIDENT stay counted as stored.
-    const e = createEngine({ pages: 1024, ram: '60%', apps: 1, duration: 1, seed: 3, pipeline: 'batch:8', codec: 'zstd', content: { kind: 'mix', ratio: 2.3, same: 0.5, zero: 0 }, inject: { compressFailPage: -1, compressorExitAfter: 36 } });
-    engines.push(e);
+    const e = newEngine({ pages: 1024, ram: '60%', apps: 1, duration: 1, seed: 3, pipeline: 'batch:8', codec: 'zstd', content: { kind: 'mix', ratio: 2.3, same: 0.5, zero: 0 }, inject: { compressFailPage: -1, compressorExitAfter: 36 } });
     const r = await e.run();
     expect(r.pipeline.crashes).toBe(1);
     expect(r.pipeline.pages_returned).toBeGreaterThan(0);
@@ -252,8 +249,7 @@ describe('mm_stat gauges in runs', () => {
       // published at store time (with both cores taken: 5 and 7 runs of 25, down to
       // orig_data_size −126976); on an idle host it is rarer. The unit tests above are the
       // deterministic check; this one holds the invariant end to end.
-      const e = createEngine(config);
-      engines.push(e);
+      const e = newEngine(config);
       const r = await e.run();
       // Filling more pages than RAM holds makes kswapd hand pages to the worker, however slow the host.
       expect(r.counters.kcompressd_enqueued).toBeGreaterThan(0);

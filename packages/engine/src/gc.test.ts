@@ -1,18 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type InternalRunOptions, type RunResult, RunResultSchema } from './internal.js';
+import { describe, expect, it } from 'vitest';
+import { type InternalRunOptions, type RunResult, RunResultSchema } from './internal.js';
 import { runUntil, UNTIL_STOPPED } from './testing/run-until.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
-
-function engine(config: Parameters<typeof createEngine>[0]): Engine {
-  const e = createEngine(config);
-  engines.push(e);
-  return e;
-}
+const engine = trackEngines();
 
 const mod = (name: string) => fileURLToPath(new URL(`../dist/testing/${name}.js`, import.meta.url));
 

@@ -1,12 +1,10 @@
 // The injected compression slowdown (inject.compressSpinNs, ZRECLAIM_INJECT_COMPRESS_NS): busy
 // work on every compressed page, wherever it is compressed, that the gate must catch.
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, configHash, createEngine, resolveConfig, withEnvInjection, type Engine } from './internal.js';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configHash, resolveConfig, withEnvInjection } from './internal.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 const SPIN = 20_000;
 // Histogram buckets are log-linear: a bucket's lower bound is within 1/32 of the values in it.
@@ -31,16 +29,14 @@ describe('inject.compressSpinNs', () => {
   });
 
   it('makes every page kswapd compresses inline take at least that long', async () => {
-    const engine = createEngine({ ...small, inject: { compressSpinNs: SPIN } });
-    engines.push(engine);
+    const engine = newEngine({ ...small, inject: { compressSpinNs: SPIN } });
     const d = await engine.drain();
     expect(d.latency.compress.count).toBeGreaterThan(100);
     expect(d.latency.compress.min).toBeGreaterThanOrEqual(AT_LEAST);
   });
 
   it('makes every page a compression worker compresses take at least that long', async () => {
-    const engine = createEngine({ ...small, pipeline: 'kcompressd', kswapd: { onFull: 'wait' }, inject: { compressSpinNs: SPIN } });
-    engines.push(engine);
+    const engine = newEngine({ ...small, pipeline: 'kcompressd', kswapd: { onFull: 'wait' }, inject: { compressSpinNs: SPIN } });
     const d = await engine.drain();
     expect(d.counters.kcompressd_enqueued).toBeGreaterThan(100);
     expect(d.latency.compress.count).toBeGreaterThan(100);
@@ -48,8 +44,7 @@ describe('inject.compressSpinNs', () => {
   });
 
   it('slows direct reclaim too (the store compresses for the application thread)', async () => {
-    const engine = createEngine({ pages: 1024, ram: '50%', apps: 1, duration: 0.3, kswapd: { enabled: false }, inject: { compressSpinNs: SPIN } });
-    engines.push(engine);
+    const engine = newEngine({ pages: 1024, ram: '50%', apps: 1, duration: 0.3, kswapd: { enabled: false }, inject: { compressSpinNs: SPIN } });
     const r = await engine.run();
     expect(r.counters.pgsteal_direct).toBeGreaterThan(0);
     expect(r.latency.compress.min).toBeGreaterThanOrEqual(AT_LEAST);

@@ -1,15 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CODECS, createEngine, resolveConfig, RunResultSchema, settleHeap, type Engine, type RunResult } from './internal.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 async function run(config: Parameters<typeof createEngine>[0], opts?: Parameters<Engine['run']>[0]): Promise<RunResult> {
-  const engine = createEngine(config);
-  engines.push(engine);
+  const engine = newEngine(config);
   return engine.run(opts);
 }
 
@@ -152,8 +149,7 @@ describe('reclaim pipelines', () => {
   });
 
   it('a pure drain reclaims through the workers, and closing the engine during one ends it promptly', async () => {
-    const engine = createEngine({ pages: 2048, pipeline: 'padata:2+batch:8', poison: false });
-    engines.push(engine);
+    const engine = newEngine({ pages: 2048, pipeline: 'padata:2+batch:8', poison: false });
     const d = await engine.drain();
     expect(d.pages).toBeGreaterThan(1024);
     expect(d.pipeline.compressors.reduce((s, w) => s + w.pages, 0)).toBeGreaterThan(0);
@@ -172,8 +168,7 @@ describe('reclaim pipelines', () => {
 
   it('drain after drain through the workers, memory stays flat: no run keeps its arena and pool allocated after it', async () => {
     const pages = 8192; // 32 MiB of arena and up to 32 MiB of pool a drain
-    const engine = createEngine({ pages, pipeline: 'kcompressd', poison: false });
-    engines.push(engine);
+    const engine = newEngine({ pages, pipeline: 'kcompressd', poison: false });
     const mib = () => Math.round(process.memoryUsage().arrayBuffers / 2 ** 20);
     const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
     await engine.drain();

@@ -1,13 +1,11 @@
 // The unmap-cost model knob (config.unmapCostNs): busy work per reclaimed page on the
 // reclaiming thread — kswapd or a direct reclaimer — and never on a compression worker.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, resolveConfig, type Engine } from './internal.js';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from './internal.js';
 import { runUntil, UNTIL_STOPPED } from './testing/run-until.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 const COST = 100_000; // ns
 // Histogram buckets are log-linear: a bucket's lower bound is within 1/32 of the values in it.
@@ -27,8 +25,7 @@ describe('unmapCostNs', () => {
   });
 
   it('costs inline kswapd that much per page reclaimed, outside the compression it times', async () => {
-    const engine = createEngine({ ...small, unmapCostNs: COST });
-    engines.push(engine);
+    const engine = newEngine({ ...small, unmapCostNs: COST });
     const d = await engine.drain();
     expect(d.pages).toBeGreaterThan(500);
     expect(d.kswapdBusyMs).toBeGreaterThanOrEqual((d.pages * COST) / 1e6);
@@ -38,16 +35,14 @@ describe('unmapCostNs', () => {
   });
 
   it('the same spin inside the codec\'s timing (inject.compressSpinNs) shows in every compress record: the check above can fail', async () => {
-    const engine = createEngine({ ...small, inject: { compressSpinNs: COST } });
-    engines.push(engine);
+    const engine = newEngine({ ...small, inject: { compressSpinNs: COST } });
     const d = await engine.drain();
     expect(d.latency.compress.count).toBeGreaterThan(500);
     expect(d.latency.compress.min).toBeGreaterThanOrEqual(AT_LEAST);
   });
 
   it('stays with kswapd when a compression worker takes the compression', async () => {
-    const engine = createEngine({ ...small, pipeline: 'kcompressd', kswapd: { onFull: 'wait' }, unmapCostNs: COST });
-    engines.push(engine);
+    const engine = newEngine({ ...small, pipeline: 'kcompressd', kswapd: { onFull: 'wait' }, unmapCostNs: COST });
     const d = await engine.drain();
     expect(d.counters.kcompressd_enqueued).toBeGreaterThan(500);
     expect(d.kswapdBusyMs).toBeGreaterThanOrEqual((d.counters.kcompressd_enqueued * COST) / 1e6);
@@ -57,8 +52,7 @@ describe('unmapCostNs', () => {
 
   it('costs a direct reclaimer too: every allocation stall includes at least one page of it', async () => {
     // Until the application has stalled a few times (a fixed duration does less on a loaded host).
-    const engine = createEngine({ pages: 1024, ram: '50%', apps: 1, duration: UNTIL_STOPPED, kswapd: { enabled: false }, unmapCostNs: COST });
-    engines.push(engine);
+    const engine = newEngine({ pages: 1024, ram: '50%', apps: 1, duration: UNTIL_STOPPED, kswapd: { enabled: false }, unmapCostNs: COST });
     const r = await runUntil(engine, (p) => p.allocstall > 4);
     expect(r.counters.pgsteal_direct).toBeGreaterThan(0);
     expect(r.latency.alloc_stall.count).toBeGreaterThan(0);

@@ -4,16 +4,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PageState, STATE_MASK } from '@zreclaim/shm';
 import { pageChecksum } from '@zreclaim/workloads';
-import { ConfigError, createEngine, resolveConfig, type Engine, type RunResult } from './internal.js';
+import { ConfigError, resolveConfig, type RunResult } from './internal.js';
 import { createSharedMm, disposeSharedMm, Mm, openBackingFile } from './mm.js';
 import { Reclaimer } from './reclaim.js';
 import { mapAllPages } from './testing/mapped.js';
 import { createStore, onDisk } from './store.js';
+import { trackEngines } from './testing/engines.js';
 
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const newEngine = trackEngines();
 
 const PS = 4096;
 
@@ -135,7 +133,7 @@ describe('zswap store', () => {
 describe('a zswap run', () => {
   it('2 applications with a tiny pool: pages go to the file and come back intact, counters add up, the file is removed', async () => {
     const file = join(DIR, 'run.swap');
-    const engine = createEngine({
+    const engine = newEngine({
       pages: 2048,
       ram: '50%',
       apps: 2,
@@ -144,7 +142,6 @@ describe('a zswap run', () => {
       store: { mode: 'zswap', maxPoolPercent: 5, writebackFile: file },
       workload: { kind: 'usemem', hot: 0.1, hotAccess: 0.5, writeFraction: 0.2, unmap: false },
     });
-    engines.push(engine);
     let progress = 0;
     const named: string[] = [];
     const r: RunResult = await engine.run({
@@ -244,7 +241,7 @@ describe('counters add up in every store mode', () => {
   for (const mode of ['zram', 'zswap'] as const) {
     for (const gc of ['sync', 'async'] as const) {
       it(`${mode}, gc ${gc}: applications killed at the end leave an empty store`, async () => {
-        const engine = createEngine({
+        const engine = newEngine({
           pages: 2048,
           ram: '60%',
           apps: 2,
@@ -254,7 +251,6 @@ describe('counters add up in every store mode', () => {
           gc: { mode: gc },
           workload: { kind: 'usemem', hot: 0.2, hotAccess: 0.6, writeFraction: 0.2, unmap: true, exit: 'kill' },
         });
-        engines.push(engine);
         const r = await engine.run();
         const c = r.counters;
         expect(r.checks.problems).toEqual([]);
